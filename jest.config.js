@@ -1,0 +1,41 @@
+/**
+ * Test layers, each a jest project: `unit` (pure core and handlers, no I/O), `integration` (adapters
+ * against real local servers: cosmosdb-server, Azurite), `local` (the local runtime over HTTP, crash
+ * and restart), `e2e` (the dashboard in Debian's Chromium) and `faults` (fault injection).
+ */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  },
+];
+
+// ESM-only packages that jest must compile to CommonJS.
+const esmPackages = ['hyparquet', 'hyparquet-writer', 'lossless-json'].join('|');
+
+const base = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.(t|j|mj)s$': swc },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages})/)`],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+};
+
+const project = (displayName, roots, extra = {}) => ({
+  ...base,
+  displayName,
+  testMatch: roots.map((root) => `<rootDir>/${root}/**/*.test.ts`),
+  ...extra,
+});
+
+module.exports = {
+  projects: [
+    project('unit', ['test/shared', 'test/functions', 'test/tools', 'test/infra']),
+    project('integration', ['test/integration']),
+    project('local', ['test/local']),
+    project('e2e', ['test/e2e']),
+    project('faults', ['test/faults']),
+  ],
+};

@@ -1,0 +1,95 @@
+import { isSafeNumber, parse as parseLossless, LosslessNumber } from 'lossless-json';
+
+/**
+ * Parses JSON text without losing 64-bit integers. Plain JSON.parse is used when the text holds no
+ * number that it could change (long digit runs, fractions, exponents); otherwise the lossless
+ * parser keeps such numbers as text so that validation can judge them exactly.
+ */
+const RISKY_NUMBER = /\d{16}|\d[.eE]/;
+
+export function parseJsonExact(text: string): unknown {
+  if (!RISKY_NUMBER.test(text)) return JSON.parse(text) as unknown;
+  return parseLossless(text, undefined, keepUnsafeNumbersAsText);
+}
+
+function keepUnsafeNumbersAsText(digits: string): unknown {
+  return /^-?\d+$/.test(digits) && isSafeNumber(digits) ? Number(digits) : new LosslessNumber(digits);
+}
+
+export class BodyError extends Error {
+  constructor(
+    readonly status: 400 | 413 | 415,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BodyError';
+  }
+}
+
+export type ParsedRow = { index: number; value: unknown } | { index: number; error: string; raw: string };
+
+/**
+ * Splits a request or message body into rows: a JSON array of events, a single JSON object, or
+ * NDJSON (one event per line). A malformed NDJSON line is a per-row error; a malformed array is a
+ * whole-body error because no row boundary can be trusted after it.
+ */
+export function parseEventRows(raw: string | Uint8Array): ParsedRow[] {
+  const text = typeof raw === 'string' ? stripBom(raw) : decodeUtf8(raw);
+  const trimmed = text.trimStart();
+  if (trimmed === '') throw new BodyError(400, 'the body is empty: send a JSON array of events or NDJSON');
+  if (trimmed.startsWith('[')) {
+    const parsed = parseWhole(trimmed);
+    if (!Array.isArray(parsed)) throw new BodyError(400, 'the body is not a JSON array');
+    return parsed.map((value, index) => ({ index, value }));
+  }
+  if (trimmed.startsWith('{')) {
+    const whole = tryParse(trimmed);
+    if (whole.ok && isPlainObjectLike(whole.value)) return [{ index: 0, value: whole.value }];
+  } else {
+    throw new BodyError(400, 'the body is not JSON: send a JSON array of events or NDJSON');
+  }
+  const rows: ParsedRow[] = [];
+  let index = 0;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const result = tryParse(line);
+    rows.push(result.ok ? { index, value: result.value } : { index, error: `malformed JSON on NDJSON line ${index + 1}: ${result.error}`, raw: line });
+    index += 1;
+  }
+  return rows;
+}
+
+function parseWhole(text: string): unknown {
+  const result = tryParse(text);
+  if (!result.ok) throw new BodyError(400, `the body is not valid JSON: ${result.error}`);
+  return result.value;
+}
+
+function tryParse(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
+  try {
+    return { ok: true, value: parseJsonExact(text) };
+  } catch (error) {
+    // Deeply nested input can overflow the parser's stack; that is bad input, not a server fault.
+    const message = error instanceof RangeError ? 'nesting is too deep' : (error as Error).message;
+    return { ok: false, error: message };
+  }
+}
+
+function isPlainObjectLike(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** Invalid UTF-8 is refused rather than silently repaired, so an item name is never altered. */
+export function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw new BodyError(400, 'the body is not valid UTF-8');
+  }
+}
+
+function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}

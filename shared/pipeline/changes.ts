@@ -1,0 +1,37 @@
+import type { CountedChange } from '../domain/counters';
+
+/**
+ * Reads change-feed documents of the dedup store (Cosmos DB items with `_lsn`, or the local change
+ * log in the same shape). A document that is not a dedup record is reported, never thrown on, so it
+ * cannot block the feed.
+ */
+export function decodeChanges(documents: readonly unknown[]): { changes: CountedChange[]; malformed: string[] } {
+  const changes: CountedChange[] = [];
+  const malformed: string[] = [];
+  for (const document of documents) {
+    const doc = document as Record<string, unknown> | null;
+    if (
+      doc &&
+      typeof doc['id'] === 'string' &&
+      typeof doc['pk'] === 'string' &&
+      typeof doc['_lsn'] === 'number' &&
+      typeof doc['locationOid'] === 'string' &&
+      typeof doc['itemName'] === 'string' &&
+      typeof doc['timestampMs'] === 'number' &&
+      (doc['location'] === null || typeof doc['location'] === 'string')
+    ) {
+      changes.push({
+        partition: doc['pk'],
+        sequence: doc['_lsn'],
+        detectionOid: doc['id'],
+        locationOid: doc['locationOid'],
+        location: doc['location'] as string | null,
+        itemName: doc['itemName'],
+        timestampMs: doc['timestampMs'],
+      });
+    } else {
+      malformed.push(JSON.stringify(document)?.slice(0, 200) ?? String(document));
+    }
+  }
+  return { changes, malformed };
+}

@@ -1,0 +1,135 @@
+import { type Detection, sameFacts, validateEvent } from '../domain/detection';
+import { isNumericText } from '../domain/ids';
+import { BodyError, type ParsedRow, parseEventRows } from '../domain/json';
+import type { LocationTable } from '../domain/locations';
+import { dedupPartitionOf } from '../domain/partitioning';
+import type { Clock, DeadLetter, DeadLetterSink, DedupRecord, DedupStore, MetricsStore, PipelineCounters } from '../ports';
+
+/** One message from the stream: a parsed event object, or raw text or bytes holding one or more events. */
+export interface IngestMessage {
+  readonly body: unknown;
+  /** Where it came from, e.g. "eventhub/3/1234" (partition 3, sequence number 1234). */
+  readonly source: string;
+}
+
+export interface IngestDeps {
+  readonly dedup: DedupStore;
+  readonly deadLetters: DeadLetterSink;
+  readonly metrics: MetricsStore;
+  readonly locations: () => Promise<LocationTable>;
+  readonly clock: Clock;
+  readonly dedupPartitions: number;
+}
+
+export type IngestSummary = Omit<PipelineCounters, 'accepted'> & { received: number };
+
+/**
+ * The ingest use-case, shared by the Event Hubs trigger, the local partition pumps and replay:
+ * validate, dead-letter what is invalid, join with Dataset B, and create each detection in the dedup
+ * store, where an existing id means duplicate. Bad data never throws; only infrastructure faults do,
+ * so that the trigger's retry policy redelivers the batch.
+ */
+export async function ingestBatch(messages: readonly IngestMessage[], deps: IngestDeps): Promise<IngestSummary> {
+  const receivedAt = new Date(deps.clock.now()).toISOString();
+  const letters: DeadLetter[] = [];
+  const valid: Detection[] = [];
+  let received = 0;
+
+  for (const message of messages) {
+    for (const row of decodeMessage(message.body)) {
+      received += 1;
+      if ('error' in row) {
+        letters.push({ reason: row.error, raw: row.raw, source: message.source, index: row.index, receivedAt });
+        continue;
+      }
+      const result = validateEvent(row.value);
+      if (result.ok) valid.push(result.detection);
+      else letters.push({ reason: result.reason, raw: rawText(row.value), source: message.source, index: row.index, receivedAt });
+    }
+  }
+
+  const summary: IngestSummary = { received, stored: 0, duplicates: 0, conflicts: 0, invalid: letters.length, unknown_location: 0 };
+  if (letters.length > 0) await deps.deadLetters.write(batchKeyOf(messages), letters);
+
+  // A copy repeated inside the batch is settled here; the first copy goes to the store.
+  const firstCopies = new Map<string, Detection>();
+  for (const detection of valid) {
+    const first = firstCopies.get(detection.detectionOid);
+    if (!first) {
+      firstCopies.set(detection.detectionOid, detection);
+      continue;
+    }
+    summary.duplicates += 1;
+    if (!sameFacts(first, detection)) summary.conflicts += 1;
+  }
+
+  if (firstCopies.size > 0) {
+    const locations = await deps.locations();
+    const records: DedupRecord[] = [];
+    for (const detection of firstCopies.values()) {
+      records.push({
+        id: detection.detectionOid,
+        pk: dedupPartitionOf(detection.detectionOid, deps.dedupPartitions),
+        locationOid: detection.locationOid,
+        location: locations.get(detection.locationOid) ?? null,
+        cameraOid: detection.cameraOid,
+        itemName: detection.itemName,
+        timestampMs: detection.timestampMs,
+        storedAt: receivedAt,
+      });
+    }
+    const outcomes = await deps.dedup.createMany(records);
+    outcomes.forEach((outcome, index) => {
+      const record = records[index] as DedupRecord;
+      if (outcome.status === 'created') {
+        summary.stored += 1;
+        if (record.location === null) summary.unknown_location += 1;
+      } else {
+        summary.duplicates += 1;
+        if (outcome.existing && !sameFacts(outcome.existing, record)) summary.conflicts += 1;
+      }
+    });
+  }
+
+  const { received: _received, ...counters } = summary;
+  await deps.metrics.add(counters);
+  return summary;
+}
+
+type DecodedRow = ParsedRow;
+
+function decodeMessage(body: unknown): DecodedRow[] {
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    try {
+      return parseEventRows(body);
+    } catch (error) {
+      const reason = error instanceof BodyError ? error.message : `unreadable message: ${(error as Error).message}`;
+      return [{ index: 0, error: `message: ${reason}`, raw: rawSnippet(body) }];
+    }
+  }
+  if (Array.isArray(body)) return body.map((value, index) => ({ index, value }));
+  return [{ index: 0, value: body }];
+}
+
+const MAX_RAW_CHARS = 64 * 1024;
+
+function rawSnippet(body: string | Uint8Array): string {
+  const text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
+  return text.length > MAX_RAW_CHARS ? `${text.slice(0, MAX_RAW_CHARS)}…` : text;
+}
+
+export function rawText(value: unknown): string {
+  try {
+    // Numbers kept as text by the lossless parser are written back as their digits, unchanged.
+    const text = JSON.stringify(value, (_key, field: unknown) => (typeof field === 'bigint' ? field.toString() : isNumericText(field) ? field.value : field));
+    return text === undefined ? String(value) : text.length > MAX_RAW_CHARS ? `${text.slice(0, MAX_RAW_CHARS)}…` : text;
+  } catch {
+    return String(value);
+  }
+}
+
+function batchKeyOf(messages: readonly IngestMessage[]): string {
+  const first = messages[0]?.source ?? 'empty';
+  const last = messages[messages.length - 1]?.source ?? first;
+  return first === last ? first : `${first}..${last.split('/').pop() ?? ''}`;
+}

@@ -1,0 +1,99 @@
+/**
+ * The small interfaces the use-cases need. Each backend (Cosmos DB, Blob Storage, Event Hubs, the
+ * local SQLite store and event log) implements them in its own folder under adapters/ or local/.
+ */
+import type { CounterState, CounterWindow } from './domain/counters';
+import type { DetectionWire } from './domain/detection';
+import type { Int64 } from './domain/ids';
+import type { LocationTable } from './domain/locations';
+import type { TopItemRow } from './domain/ranking';
+
+/** A detection as stored in the dedup store: `id` is the detection oid, `pk` its dedup partition. */
+export interface DedupRecord {
+  readonly id: Int64;
+  readonly pk: string;
+  readonly locationOid: Int64;
+  readonly location: string | null;
+  readonly cameraOid: Int64;
+  readonly itemName: string;
+  readonly timestampMs: number;
+  /** When the record was first stored (ISO). The dedup horizon (TTL) runs from here. */
+  readonly storedAt: string;
+}
+
+export type CreateOutcome =
+  | { readonly status: 'created' }
+  /** `existing` carries the stored facts when the store can tell them, to spot conflicting copies. */
+  | { readonly status: 'duplicate'; readonly existing: Pick<DedupRecord, 'locationOid' | 'itemName'> | null };
+
+export interface DedupStore {
+  /** Creates each record unless its id already lives in its partition; never overwrites. Outcomes in input order. */
+  createMany(records: readonly DedupRecord[]): Promise<CreateOutcome[]>;
+}
+
+export interface StoredCounter {
+  readonly state: CounterState;
+  /** Optimistic-concurrency token: an ETag in Cosmos DB, a version locally. */
+  readonly etag: string;
+}
+
+export interface CounterCommit {
+  readonly state: CounterState;
+  /** The etag the state was computed from; null when the counter did not exist. */
+  readonly expectedEtag: string | null;
+  /** The counter's flat top rows for Power BI, replacing the previous ones. */
+  readonly rows: readonly TopItemRow[];
+}
+
+export interface CounterStore {
+  read(locationOid: Int64, windows: readonly CounterWindow[]): Promise<Map<CounterWindow, StoredCounter>>;
+  /** Writes atomically with the counter's rows, only if the counter still has `expectedEtag`; false if it lost a race. */
+  commit(commit: CounterCommit): Promise<boolean>;
+  /** Counters of the given windows (every window when omitted), of one location or all. */
+  list(filter: { locationOid?: Int64; windows?: readonly CounterWindow[] }): Promise<CounterState[]>;
+}
+
+/** An event that could not be accepted, kept with its reason. */
+export interface DeadLetter {
+  readonly reason: string;
+  /** The event as received, re-serialized when it was parsed, so ids are kept as text. */
+  readonly raw: string;
+  readonly source: string;
+  readonly index: number;
+  readonly receivedAt: string;
+}
+
+export interface DeadLetterSink {
+  /** Writes one batch under a name derived from `batchKey`, so a redelivered batch overwrites rather than adds. */
+  write(batchKey: string, letters: readonly DeadLetter[]): Promise<void>;
+}
+
+export interface PipelineCounters {
+  accepted: number;
+  stored: number;
+  duplicates: number;
+  conflicts: number;
+  invalid: number;
+  unknown_location: number;
+}
+export const COUNTER_NAMES: readonly (keyof PipelineCounters)[] = ['accepted', 'stored', 'duplicates', 'conflicts', 'invalid', 'unknown_location'];
+
+export interface MetricsStore {
+  add(delta: Partial<PipelineCounters>): Promise<void>;
+  read(): Promise<PipelineCounters>;
+}
+
+export interface EventPublisher {
+  /** Resolves once every event is durably stored by the transport (Event Hubs, or the local log). */
+  publish(events: readonly DetectionWire[]): Promise<void>;
+}
+
+export interface LocationSource {
+  load(): Promise<LocationTable>;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

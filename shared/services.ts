@@ -1,0 +1,66 @@
+import type { CommonConfig } from './config';
+import type { LocationTable } from './domain/locations';
+import type { Clock, CounterStore, DeadLetterSink, DedupStore, EventPublisher, MetricsStore } from './ports';
+
+/**
+ * What the function handlers need, built once per worker. In Azure it is made from the config by
+ * the Azure adapters on first use; the local runtime and the tests install their own with
+ * `useServices`, so the very same handlers run on every host.
+ */
+export interface Services {
+  readonly host: 'azure' | 'local' | 'test';
+  readonly config: CommonConfig;
+  readonly clock: Clock;
+  readonly dedup: DedupStore;
+  readonly counters: CounterStore;
+  readonly deadLetters: DeadLetterSink;
+  readonly metrics: MetricsStore;
+  readonly publisher: EventPublisher;
+  /** Dataset B, loaded once and kept. */
+  readonly locations: () => Promise<LocationTable>;
+  /** Work accepted but not yet counted, where the host can tell. */
+  readonly backlog: () => Promise<Backlog>;
+}
+
+export interface Backlog {
+  /** Events published but not yet ingested (null when the host cannot tell, as in Azure). */
+  readonly events: number | null;
+  /** Stored detections not yet folded into the counters. */
+  readonly changes: number | null;
+}
+
+let current: Promise<Services> | undefined;
+
+export function getServices(): Promise<Services> {
+  if (!current) {
+    current = import('./adapters/azure/services.js').then(({ createAzureServices }) => createAzureServices());
+    // A failed start (a missing setting, Dataset B unreadable) must not be cached forever: the next
+    // invocation tries again, and the error names what is wrong each time.
+    current.catch(() => {
+      current = undefined;
+    });
+  }
+  return current;
+}
+
+export function useServices(services: Services): void {
+  current = Promise.resolve(services);
+}
+
+export function resetServices(): void {
+  current = undefined;
+}
+
+/** Memoizes an async loader, forgetting a failure so the next call retries. */
+export function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    if (!pending) {
+      pending = load();
+      pending.catch(() => {
+        pending = undefined;
+      });
+    }
+    return pending;
+  };
+}
