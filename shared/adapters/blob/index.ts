@@ -1,0 +1,3 @@
+export { createBlobServiceClient, isNotFound } from './client';
+export { BlobDeadLetterSink, deadLetterBlobName, type BlobDeadLetterOptions } from './deadLetterSink';
+export { BlobLocationSource } from './locationSource';
