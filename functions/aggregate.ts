@@ -22,6 +22,10 @@ app.cosmosDB('aggregate', {
   leaseContainerName: '%COSMOS_LEASES_CONTAINER%',
   createLeaseContainerIfNotExists: false,
   startFromBeginning: true,
+  // Bigger batches amortize the counter writes: a batch costs one commit per (location, window) it touches.
+  maxItemsPerInvocation: 1000,
+  // Poll an idle feed every second rather than every five, for freshness.
+  feedPollDelay: 1000,
   retry: { strategy: 'exponentialBackoff', maxRetryCount: -1, minimumInterval: { seconds: 2 }, maximumInterval: { minutes: 5 } },
   handler: aggregate,
 });

@@ -21,14 +21,29 @@ export function toIngestMessages(messages: unknown[], context: InvocationContext
   const metadata = context.triggerMetadata ?? {};
   const partition = (metadata['partitionContext'] as { partitionId?: string } | undefined)?.partitionId ?? 'unknown';
   const sequenceNumbers = (metadata['sequenceNumberArray'] as unknown[] | undefined) ?? [];
-  return messages.map((body, index) => ({ body, source: `eventhub/${partition}/${String(sequenceNumbers[index] ?? `i${index}`)}` }));
+  return messages.map((body, index) => {
+    const sequence = sequenceNumbers[index];
+    const position = typeof sequence === 'number' || typeof sequence === 'string' ? String(sequence) : `i${index}`;
+    return { body, source: `eventhub/${partition}/${position}` };
+  });
 }
 
-app.eventHub('ingest', {
+/**
+ * `dataType: 'binary'` makes the host hand each event over as raw bytes (a Buffer per event). Without
+ * it the host binds the batch as JSON objects, and with 'string' the Node library JSON.parses every
+ * string: either way a JS double would round ids above 2^53 before validation could see their digits.
+ * The option is passed through to the binding although the library's types do not list it.
+ */
+const trigger = {
   connection: 'EventHubConnection',
   eventHubName: '%EVENTHUB_NAME%',
   consumerGroup: '%EVENTHUB_CONSUMER_GROUP%',
   cardinality: 'many',
+  dataType: 'binary',
+} as const;
+
+app.eventHub('ingest', {
+  ...trigger,
   retry: { strategy: 'exponentialBackoff', maxRetryCount: -1, minimumInterval: { seconds: 2 }, maximumInterval: { minutes: 5 } },
   handler: ingest,
 });

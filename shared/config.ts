@@ -69,6 +69,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'INGEST_BATCH_SIZE', hosts: ['local'], defaults: { local: '2000' }, description: 'Most events a partition pump hands to ingest at once.' },
   { name: 'CAPTURE_WINDOW_SECONDS', hosts: ['local'], defaults: { local: '60' }, description: 'Capture file time window.' },
   { name: 'CAPTURE_WINDOW_BYTES', hosts: ['local'], defaults: { local: '10485760' }, description: 'Capture file size window.' },
+  { name: 'LOG_LEVEL', hosts: ['local'], defaults: { local: 'info' }, description: 'Local runtime log level: debug (also each handler invocation), info, warn or error.' },
 ];
 
 const positiveInt = z.coerce.number().int().positive();
@@ -114,6 +115,7 @@ export interface LocalConfig extends CommonConfig {
   ingestBatchSize: number;
   captureWindowSeconds: number;
   captureWindowBytes: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
 export class ConfigError extends Error {
@@ -186,7 +188,8 @@ class SettingReader {
       captureContainer: this.text('CAPTURE_CONTAINER'),
       dedupTtlSeconds: this.parsed('DEDUP_TTL_SECONDS', positiveInt, 'a positive number of seconds'),
       dedupPartitions: this.parsed('DEDUP_PARTITIONS', positiveInt.max(10_000), 'a whole number from 1 to 10000'),
-      materializedTop: this.parsed('MATERIALIZED_TOP', positiveInt.max(100), 'a whole number from 1 to 100'),
+      // A Cosmos DB transactional batch holds at most 100 operations: the counter plus its rows.
+      materializedTop: this.parsed('MATERIALIZED_TOP', positiveInt.max(99), 'a whole number from 1 to 99'),
       maxBodyBytes: this.parsed('MAX_BODY_BYTES', positiveInt, 'a positive number of bytes'),
       replayGuardMinutes: this.parsed('REPLAY_GUARD_MINUTES', z.coerce.number().int().min(0), 'a whole number of minutes'),
     };
@@ -233,5 +236,6 @@ export function loadLocalConfig(env: Env = process.env): LocalConfig {
     ingestBatchSize: read.parsed('INGEST_BATCH_SIZE', positiveInt, 'a positive whole number'),
     captureWindowSeconds: read.parsed('CAPTURE_WINDOW_SECONDS', positiveInt, 'a positive number of seconds'),
     captureWindowBytes: read.parsed('CAPTURE_WINDOW_BYTES', positiveInt, 'a positive number of bytes'),
+    logLevel: read.parsed('LOG_LEVEL', z.enum(['debug', 'info', 'warn', 'error']), 'one of debug, info, warn, error'),
   });
 }

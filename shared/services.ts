@@ -1,3 +1,4 @@
+import type { CaptureArchive } from './capture/archive';
 import type { CommonConfig } from './config';
 import type { LocationTable } from './domain/locations';
 import type { Clock, CounterStore, DeadLetterSink, DedupStore, EventPublisher, MetricsStore } from './ports';
@@ -20,6 +21,8 @@ export interface Services {
   readonly locations: () => Promise<LocationTable>;
   /** Work accepted but not yet counted, where the host can tell. */
   readonly backlog: () => Promise<Backlog>;
+  /** The Event Hubs Capture files, for replay; absent where the host has no capture archive. */
+  readonly captures?: CaptureArchive;
 }
 
 export interface Backlog {

@@ -12,8 +12,8 @@ export interface Detection {
 export type Validation = { ok: true; detection: Detection } | { ok: false; reason: string };
 
 export const MAX_ITEM_NAME_CHARS = 256;
-/** The range of a JavaScript Date: a timestamp outside it has no hour to be counted in. */
-const MAX_EPOCH_MS = 8.64e15;
+/** 9999-12-31T23:59:59.999Z: later hours have no key like 2026-11-22T10 (the ISO form needs a six-digit year). */
+const MAX_EPOCH_MS = 253_402_300_799_999;
 
 /** Validates one raw event against the spec. The reason always starts with the field it names. */
 export function validateEvent(raw: unknown): Validation {

@@ -22,6 +22,8 @@ export function isNumericText(value: unknown): value is NumericText {
   return (
     typeof value === 'object' &&
     value !== null &&
+    // The parser's number holder is a class instance; a plain JSON object of the same shape is input, not a number.
+    Object.getPrototypeOf(value) !== Object.prototype &&
     (value as { isLosslessNumber?: unknown }).isLosslessNumber === true &&
     typeof (value as { value?: unknown }).value === 'string'
   );

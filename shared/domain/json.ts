@@ -9,7 +9,12 @@ const RISKY_NUMBER = /\d{16}|\d[.eE]/;
 
 export function parseJsonExact(text: string): unknown {
   if (!RISKY_NUMBER.test(text)) return JSON.parse(text) as unknown;
-  return parseLossless(text, undefined, keepUnsafeNumbersAsText);
+  return parseLossless(text, undefined, { parseNumber: keepUnsafeNumbersAsText, onDuplicateKey: lastValueWins });
+}
+
+/** A repeated key takes its last value, as JSON.parse does, so the outcome never depends on which parser read the body. */
+function lastValueWins({ newValue }: { newValue: unknown }): unknown {
+  return newValue;
 }
 
 function keepUnsafeNumbersAsText(digits: string): unknown {
@@ -40,7 +45,7 @@ export function parseEventRows(raw: string | Uint8Array): ParsedRow[] {
   if (trimmed.startsWith('[')) {
     const parsed = parseWhole(trimmed);
     if (!Array.isArray(parsed)) throw new BodyError(400, 'the body is not a JSON array');
-    return parsed.map((value, index) => ({ index, value }));
+    return (parsed as unknown[]).map((value, index) => ({ index, value }));
   }
   if (trimmed.startsWith('{')) {
     const whole = tryParse(trimmed);
@@ -50,10 +55,16 @@ export function parseEventRows(raw: string | Uint8Array): ParsedRow[] {
   }
   const rows: ParsedRow[] = [];
   let index = 0;
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n');
+  for (const [lineIndex, line] of lines.entries()) {
     if (line.trim() === '') continue;
     const result = tryParse(line);
-    rows.push(result.ok ? { index, value: result.value } : { index, error: `malformed JSON on NDJSON line ${index + 1}: ${result.error}`, raw: line });
+    // The reason names the line a person finds in their file (blank lines included); `index` counts rows.
+    rows.push(
+      result.ok
+        ? { index, value: result.value }
+        : { index, error: `malformed JSON on NDJSON line ${lineIndex + 1}: ${result.error}`, raw: line },
+    );
     index += 1;
   }
   return rows;

@@ -37,8 +37,10 @@ export async function acceptEvents(body: string | Uint8Array, requestId: string,
     if (result.ok) valid.push(toWire(result.detection));
     else letters.push({ reason: result.reason, raw: rawText(row.value), source: `http/${requestId}`, index: row.index, receivedAt });
   }
-  if (valid.length > 0) await deps.publisher.publish(valid);
+  // Dead letters first: if their store is down the request fails before anything is published, so
+  // the client's retry is the first delivery rather than a silent duplicate the counters never saw.
   if (letters.length > 0) await deps.deadLetters.write(`http/${requestId}`, letters);
+  if (valid.length > 0) await deps.publisher.publish(valid);
   await deps.metrics.add({ accepted: valid.length, invalid: letters.length });
   return {
     accepted: valid.length,

@@ -1,5 +1,5 @@
 import { type Detection, sameFacts, validateEvent } from '../domain/detection';
-import { isNumericText } from '../domain/ids';
+import { LosslessNumber, stringify as stringifyLossless } from 'lossless-json';
 import { BodyError, type ParsedRow, parseEventRows } from '../domain/json';
 import type { LocationTable } from '../domain/locations';
 import { dedupPartitionOf } from '../domain/partitioning';
@@ -120,11 +120,12 @@ function rawSnippet(body: string | Uint8Array): string {
 
 export function rawText(value: unknown): string {
   try {
-    // Numbers kept as text by the lossless parser are written back as their digits, unchanged.
-    const text = JSON.stringify(value, (_key, field: unknown) => (typeof field === 'bigint' ? field.toString() : isNumericText(field) ? field.value : field));
+    // The lossless serializer writes numbers kept as text back as the same digits, unquoted.
+    const text = stringifyLossless(value, (_key, field: unknown) => (typeof field === 'bigint' ? new LosslessNumber(field.toString()) : field));
     return text === undefined ? String(value) : text.length > MAX_RAW_CHARS ? `${text.slice(0, MAX_RAW_CHARS)}…` : text;
   } catch {
-    return String(value);
+    // Nesting deep enough to overflow JSON.stringify overflows String() too (it recurses through join).
+    return typeof value === 'object' && value !== null ? '[not printable: nested too deeply]' : String(value);
   }
 }
 

@@ -4,17 +4,17 @@ import { join } from 'node:path';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import { BlobDeadLetterSink, BlobLocationSource, createBlobServiceClient, deadLetterBlobName } from '../../shared/adapters/blob';
 import type { DeadLetter } from '../../shared/ports';
-import { type AzuriteBlob, startAzuriteBlob } from '../support/azurite';
+import { type Azurite, startAzurite } from '../../local/azurite';
 
 jest.setTimeout(60_000);
 
-let azurite: AzuriteBlob;
+let azurite: Azurite;
 let workspace: string;
 let service: BlobServiceClient;
 
 beforeAll(async () => {
   workspace = mkdtempSync(join(tmpdir(), 'blob-test-'));
-  azurite = await startAzuriteBlob({ location: workspace });
+  azurite = await startAzurite({ location: workspace });
   service = createBlobServiceClient({ kind: 'connectionString', value: azurite.connectionString });
 });
 
@@ -48,7 +48,10 @@ describe('BlobDeadLetterSink', () => {
 
     expect(await blobNames('deadletter-a')).toEqual(['2026/11/22/eventhub/3/100-140.jsonl']);
     const lines = (await readText('deadletter-a', '2026/11/22/eventhub/3/100-140.jsonl')).trimEnd().split('\n');
-    expect(lines.map((line) => JSON.parse(line) as DeadLetter)).toEqual([letter(0, 'item_name: must not be empty'), letter(4, 'detection_oid: is missing')]);
+    expect(lines.map((line) => JSON.parse(line) as DeadLetter)).toEqual([
+      letter(0, 'item_name: must not be empty'),
+      letter(4, 'detection_oid: is missing'),
+    ]);
     // The raw event keeps the id's digits exactly.
     expect(lines[0]).toContain('9007199254740993');
   });
@@ -86,7 +89,8 @@ describe('BlobLocationSource', () => {
     await container.createIfNotExists();
     const csv = 'geographical_location_oid,geographical_location\n9007199254740993,Harbour\n2,Old Town\n';
     await container.getBlockBlobClient('locations.csv').upload(csv, Buffer.byteLength(csv));
-    const duplicate = '{"geographical_location_oid":5,"geographical_location":"A"}\n{"geographical_location_oid":"5","geographical_location":"B"}\n';
+    const duplicate =
+      '{"geographical_location_oid":5,"geographical_location":"A"}\n{"geographical_location_oid":"5","geographical_location":"B"}\n';
     await container.getBlockBlobClient('dup.jsonl').upload(duplicate, Buffer.byteLength(duplicate));
   });
 
@@ -100,7 +104,9 @@ describe('BlobLocationSource', () => {
 
   it('names the container and blob when the blob is missing', async () => {
     await expect(new BlobLocationSource(service, 'reference', 'nope.csv').load()).rejects.toThrow(/"nope\.csv".*"reference"/);
-    await expect(new BlobLocationSource(service, 'no-such-container', 'locations.csv').load()).rejects.toThrow(/"locations\.csv".*"no-such-container"/);
+    await expect(new BlobLocationSource(service, 'no-such-container', 'locations.csv').load()).rejects.toThrow(
+      /"locations\.csv".*"no-such-container"/,
+    );
   });
 
   it('passes Dataset B errors through, naming the duplicate oid', async () => {

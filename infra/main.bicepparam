@@ -1,0 +1,27 @@
+// Parameters of infra/main.bicep. Every value here is also main.bicep's default; change them per
+// environment (docs/deploy.md, "Scale and cost knobs"). The developer principal comes from the
+// environment so that the same file serves everyone:
+//   PRINCIPAL_ID=$(az ad signed-in-user show --query id -o tsv) az deployment group create ...
+using './main.bicep'
+
+// Event Hubs: 8 partitions = up to 8 ingest invocations in parallel; 1 TU inflating to 4.
+param partitionCount = 8
+param throughputUnits = 1
+param autoInflateMaxThroughputUnits = 4
+param retentionHours = 24
+param captureIntervalSeconds = 300
+param captureSizeLimitBytes = 314572800
+
+// Cosmos DB: autoscale ceilings in RU/s (each container scales between 10% and 100% of its ceiling).
+param dedupMaxThroughput = 1000
+param topItemsMaxThroughput = 1000
+param dedupTtlSeconds = 86400
+param dedupPartitions = 64
+
+// Function App.
+param maximumInstanceCount = 100
+param instanceMemoryMB = 2048
+
+// People.
+param principalId = readEnvironmentVariable('PRINCIPAL_ID', '')
+param reportReaderPrincipalIds = []

@@ -1,0 +1,195 @@
+// Cosmos DB for NoSQL, keyless (local auth off): the database and its three containers. Data-plane
+// access is granted separately through sqlRoleAssignments (cosmos-access.bicep).
+
+@description('Account name: 3 to 44 lowercase letters, digits and hyphens, globally unique.')
+@minLength(3)
+@maxLength(44)
+param accountName string
+
+@description('Azure region (single-region account).')
+param location string
+
+@description('Tags for the account.')
+param tags object
+
+@description('Database name.')
+@minLength(1)
+@maxLength(255)
+param databaseName string
+
+@description('Dedup container name.')
+@minLength(1)
+@maxLength(255)
+param dedupContainerName string
+
+@description('Top-items container name (counters, flat top-X rows, pipeline metrics).')
+@minLength(1)
+@maxLength(255)
+param topItemsContainerName string
+
+@description('Change-feed lease container name.')
+@minLength(1)
+@maxLength(255)
+param leasesContainerName string
+
+@description('Default TTL of dedup records in seconds: the dedup horizon.')
+@minValue(1)
+param dedupTtlSeconds int
+
+@description('Autoscale ceiling of the dedup container in RU/s (it scales between 10% and 100% of it).')
+@minValue(1000)
+param dedupMaxThroughput int
+
+@description('Autoscale ceiling of the top-items container in RU/s.')
+@minValue(1000)
+param topItemsMaxThroughput int
+
+// Leases take a few point reads and writes per partition per poll: the autoscale floor is plenty.
+var leasesMaxThroughput = 1000
+
+resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
+  name: accountName
+  location: location
+  tags: tags
+  kind: 'GlobalDocumentDB'
+  properties: {
+    databaseAccountOfferType: 'Standard'
+    locations: [
+      {
+        locationName: location
+        failoverPriority: 0
+        isZoneRedundant: false
+      }
+    ]
+    consistencyPolicy: {
+      defaultConsistencyLevel: 'Session'
+    }
+    disableLocalAuth: true
+    disableKeyBasedMetadataWriteAccess: true
+    minimalTlsVersion: 'Tls12'
+    publicNetworkAccess: 'Enabled'
+  }
+
+  resource database 'sqlDatabases' = {
+    name: databaseName
+    properties: {
+      resource: {
+        id: databaseName
+      }
+    }
+
+    // One document per stored detection: id = detection_oid, pk = dedupPartitionOf(detection_oid)
+    // (shared/domain/partitioning.ts), a hash bucket of the detection id itself. Every copy of a
+    // detection, whichever camera or batch it comes from, therefore lands in the same logical
+    // partition, where Cosmos DB keeps ids unique: a second create answers 409 and the copy is a
+    // duplicate. The container is only created into and point-read, never queried, and the change
+    // feed needs no index, so nothing is indexed beyond what Cosmos DB always indexes (id, _ts): the
+    // cheapest possible writes. TTL runs from when the record was first written.
+    resource dedup 'containers' = {
+      name: dedupContainerName
+      properties: {
+        resource: {
+          id: dedupContainerName
+          partitionKey: {
+            paths: [
+              '/pk'
+            ]
+            kind: 'Hash'
+          }
+          defaultTtl: dedupTtlSeconds
+          indexingPolicy: {
+            indexingMode: 'consistent'
+            automatic: true
+            includedPaths: []
+            excludedPaths: [
+              {
+                path: '/*'
+              }
+            ]
+          }
+        }
+        options: {
+          autoscaleSettings: {
+            maxThroughput: dedupMaxThroughput
+          }
+        }
+      }
+    }
+
+    // Per location (the partition key): one counter document per window and its flat top-X rows,
+    // written together in a transactional batch. Queries filter on type, window and locationOid, and
+    // Power BI DirectQuery filters and sorts the flat rows on any column, so every scalar stays
+    // indexed (opt-out policy, as the Cosmos DB docs recommend); only the counters' bulky bookkeeping,
+    // the ranked item list and the per-partition watermarks, which are rewritten on every commit and
+    // never filtered on, is left out. The partition key stays on the default (version 1) hashing:
+    // the Power BI Cosmos DB v2 connector does not read containers with large partition keys.
+    resource topItems 'containers' = {
+      name: topItemsContainerName
+      properties: {
+        resource: {
+          id: topItemsContainerName
+          partitionKey: {
+            paths: [
+              '/locationOid'
+            ]
+            kind: 'Hash'
+          }
+          indexingPolicy: {
+            indexingMode: 'consistent'
+            automatic: true
+            includedPaths: [
+              {
+                path: '/*'
+              }
+            ]
+            excludedPaths: [
+              {
+                path: '/items/*'
+              }
+              {
+                path: '/watermarks/*'
+              }
+              {
+                path: '/"_etag"/?'
+              }
+            ]
+          }
+        }
+        options: {
+          autoscaleSettings: {
+            maxThroughput: topItemsMaxThroughput
+          }
+        }
+      }
+    }
+
+    // The change-feed processor's leases; the trigger is told not to create it
+    // (createLeaseContainerIfNotExists: false), since the app's data role cannot create containers.
+    resource leases 'containers' = {
+      name: leasesContainerName
+      properties: {
+        resource: {
+          id: leasesContainerName
+          partitionKey: {
+            paths: [
+              '/id'
+            ]
+            kind: 'Hash'
+          }
+        }
+        options: {
+          autoscaleSettings: {
+            maxThroughput: leasesMaxThroughput
+          }
+        }
+      }
+    }
+  }
+}
+
+output accountName string = account.name
+output endpoint string = account.properties.documentEndpoint
+output databaseName string = account::database.name
+output dedupContainerName string = account::database::dedup.name
+output topItemsContainerName string = account::database::topItems.name
+output leasesContainerName string = account::database::leases.name

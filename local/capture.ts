@@ -1,0 +1,215 @@
+import { BlobCaptureArchive } from '../shared/adapters/blob/captureArchive';
+import { buildCaptureFile, type CaptureArchive, type CaptureWindow, CaptureRoller } from '../shared/capture';
+import type { Clock } from '../shared/ports';
+import type { EventLog } from './eventlog';
+import { describeError, type Logger, throttledWarn } from './log';
+import { backoffMs, StopSignal, WakeSignal } from './pumps/signal';
+import { LocalReplays } from './replay';
+import type { LocalRuntime } from './runtime';
+import type { CheckpointStore, LocalDatabase } from './store';
+
+/** Where the local runtime's Capture files go: `{namespace}/{eventHub}/…` in the capture container. */
+export const LOCAL_CAPTURE_LOCATION = { namespace: 'local', eventHub: 'detections' } as const;
+
+/**
+ * The log stamps a record when its group commit starts and shows it once fsynced, a few ms later; a
+ * window is closed by the clock only this long after its end, so such a record still joins it.
+ */
+const CLOSE_GRACE_MS = 1000;
+
+export interface CaptureWriterOptions {
+  readonly log: EventLog;
+  readonly database: LocalDatabase;
+  readonly checkpoints: CheckpointStore;
+  readonly archive: CaptureArchive;
+  readonly windowSeconds: number;
+  readonly windowBytes: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Records read from the log at a time. */
+  readonly readBatch?: number;
+  /** How long an idle partition waits for new data before looking at the clock again. */
+  readonly idlePollMs?: number;
+  /** Called after each file is uploaded and checkpointed (tests, metrics). */
+  readonly onFile?: (file: { name: string; partition: number; events: number }) => void;
+}
+
+/**
+ * Event Hubs Capture for the local event log: a consumer of its own (checkpoints
+ * `eventlog/capture/<partition>`) that cuts each partition into Avro files by time or size window
+ * and uploads them to the capture container, named as Capture names them.
+ *
+ * The checkpoint moves only after a file's upload succeeded, and only to the end of that file;
+ * together with the start second of that file (`capture/start/<partition>`), it is all the state the
+ * cutting depends on. After a crash the writer re-reads from there and cuts the same files under
+ * the same names, so a file uploaded before the crash is overwritten, never doubled.
+ */
+export class CaptureWriter {
+  private readonly stopSignal = new StopSignal();
+  private readonly signals: WakeSignal[] = [];
+  private readonly committed: number[] = [];
+  private loops: Promise<void>[] = [];
+  private unsubscribe: (() => void) | undefined;
+  private filesWritten = 0;
+
+  constructor(private readonly options: CaptureWriterOptions) {}
+
+  static checkpointKey(partition: number): string {
+    return `eventlog/capture/${partition}`;
+  }
+
+  static startKey(partition: number): string {
+    return `capture/start/${partition}`;
+  }
+
+  start(): void {
+    const { log, checkpoints } = this.options;
+    for (let partition = 0; partition < log.partitionCount; partition += 1) {
+      this.committed[partition] = checkpoints.getNow(CaptureWriter.checkpointKey(partition)) ?? log.startSequence(partition);
+      this.signals[partition] = new WakeSignal();
+    }
+    this.unsubscribe = log.onDurable((partitions) => {
+      for (const partition of partitions) this.signals[partition]?.wake();
+    });
+    this.loops = this.signals.map((_, partition) => this.run(partition));
+  }
+
+  /** Uploads every open window (the graceful-stop flush), then stops. */
+  async stop(): Promise<void> {
+    this.stopSignal.stop();
+    this.unsubscribe?.();
+    for (const signal of this.signals) signal.wake();
+    await Promise.all(this.loops);
+  }
+
+  /** Every record of the partition below this sequence is in an uploaded Capture file. */
+  position(partition: number): number {
+    return this.committed[partition] ?? 0;
+  }
+
+  /** Durable records not yet in an uploaded file, over all partitions. */
+  backlog(): number {
+    let total = 0;
+    for (let partition = 0; partition < this.options.log.partitionCount; partition += 1) {
+      total += Math.max(0, this.options.log.endSequence(partition) - this.position(partition));
+    }
+    return total;
+  }
+
+  get files(): number {
+    return this.filesWritten;
+  }
+
+  private async run(partition: number): Promise<void> {
+    const { log, checkpoints, clock, logger } = this.options;
+    const signal = this.signals[partition] as WakeSignal;
+    const previousStart = checkpoints.getNow(CaptureWriter.startKey(partition));
+    const roller = new CaptureRoller(
+      { windowSeconds: this.options.windowSeconds, windowBytes: this.options.windowBytes },
+      previousStart ?? null,
+    );
+    const reader = log.reader(partition, this.position(partition));
+    const idleMs = this.options.idlePollMs ?? 1000;
+    try {
+      while (!this.stopSignal.isStopped) {
+        const records = reader.read(this.options.readBatch ?? 1000);
+        for (const record of records) {
+          const closed = roller.add({
+            sequenceNumber: String(record.sequenceNumber),
+            enqueuedMs: record.enqueuedTimeMs,
+            body: Buffer.from(record.body),
+          });
+          if (closed && !(await this.upload(partition, closed))) return;
+        }
+        if (records.length > 0) continue;
+        // Caught up with the log: every record stored so far has been seen, so a window whose time
+        // is over cannot receive more (the log stamps records with the time they are written).
+        const due = roller.due(clock.now() - CLOSE_GRACE_MS);
+        if (due && !(await this.upload(partition, due))) return;
+        const until = roller.openUntilMs;
+        await signal.wait(until === null ? idleMs : Math.max(10, Math.min(idleMs, until + CLOSE_GRACE_MS - clock.now())));
+      }
+      // Graceful stop: what was read goes into a last, shorter file.
+      const rest = roller.flush();
+      if (rest) await this.upload(partition, rest, 3);
+    } catch (error) {
+      logger.error(`capture partition ${partition} stopped`, error);
+    } finally {
+      reader.close();
+    }
+  }
+
+  /**
+   * Uploads one file and then moves the checkpoint past it, retrying with backoff until it works or
+   * the writer stops (or `attempts` run out). Returns false if the file was not written; its events
+   * stay after the checkpoint and are captured again on the next start.
+   */
+  private async upload(partition: number, window: CaptureWindow, attempts = Infinity): Promise<boolean> {
+    const { archive, database, checkpoints, logger } = this.options;
+    const warn = throttledWarn(logger);
+    const file = await buildCaptureFile(archive.location, String(partition), window);
+    const next = Number(file.lastSequence) + 1;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await archive.write(file.name, file.bytes);
+        await database.unit(async () => {
+          await checkpoints.set(CaptureWriter.checkpointKey(partition), next);
+          await checkpoints.set(CaptureWriter.startKey(partition), window.startMs);
+        });
+        this.committed[partition] = next;
+        this.filesWritten += 1;
+        logger.debug(`captured ${file.events} events of partition ${partition} to ${file.name}`);
+        this.options.onFile?.({ name: file.name, partition, events: file.events });
+        return true;
+      } catch (error) {
+        if (attempt >= attempts) {
+          logger.error(`capture: ${file.name} not written after ${attempt} attempts; its events will be captured on the next start`, error);
+          return false;
+        }
+        warn(`capture: writing ${file.name} failed (attempt ${attempt}), will retry: ${describeError(error)}`);
+        // While stopping, a few quick retries only: the events are safe in the log either way.
+        if (this.stopSignal.isStopped && attempts === Infinity) return this.upload(partition, window, 3);
+        await this.stopSignal.sleep(backoffMs(attempt));
+      }
+    }
+  }
+}
+
+/**
+ * The runtime plugin (found by local/main.ts): Capture files from the event log into the capture
+ * container, the capture archive in the Services bundle, and POST /api/replay with its status route.
+ */
+export async function installCapture(runtime: LocalRuntime): Promise<void> {
+  const { config } = runtime;
+  const archive = new BlobCaptureArchive(runtime.blobService, config.captureContainer, LOCAL_CAPTURE_LOCATION, { createContainer: true });
+  const writer = new CaptureWriter({
+    log: runtime.eventLog,
+    database: runtime.store.database,
+    checkpoints: runtime.store.checkpoints,
+    archive,
+    windowSeconds: config.captureWindowSeconds,
+    windowBytes: config.captureWindowBytes,
+    clock: runtime.clock,
+    logger: runtime.logger.child('capture'),
+  });
+  await runtime.addComponent({
+    name: 'capture',
+    start: () => writer.start(),
+    stop: () => writer.stop(),
+    logPosition: (partition) => writer.position(partition),
+  });
+  runtime.extendServices({ captures: archive });
+
+  const replays = new LocalReplays({
+    archive,
+    services: () => runtime.services,
+    database: runtime.store.database,
+    logger: runtime.logger.child('replay'),
+    onCommitted: () => runtime.changePump.wake(),
+  });
+  for (const route of replays.routes()) runtime.addRoute(route);
+  await runtime.addComponent({ name: 'replay', stop: () => replays.stop() });
+  runtime.logger.info(
+    `capture: ${config.captureContainer}/${LOCAL_CAPTURE_LOCATION.namespace}/${LOCAL_CAPTURE_LOCATION.eventHub}/ (${config.captureWindowSeconds} s or ${config.captureWindowBytes} bytes per file); replay: POST /api/replay`,
+  );
+}

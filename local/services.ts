@@ -1,0 +1,36 @@
+import type { BlobServiceClient } from '@azure/storage-blob';
+import { BlobDeadLetterSink } from '../shared/adapters/blob';
+import type { LocalConfig } from '../shared/config';
+import type { LocationTable } from '../shared/domain/locations';
+import type { Clock } from '../shared/ports';
+import type { Services } from '../shared/services';
+import { type EventLog, EventLogPublisher } from './eventlog';
+import type { LocalStore } from './store';
+
+export interface LocalServicesParts {
+  readonly config: LocalConfig;
+  readonly clock: Clock;
+  readonly store: LocalStore;
+  readonly eventLog: EventLog;
+  readonly blobService: BlobServiceClient;
+  readonly locations: LocationTable;
+  readonly backlog: () => { events: number; changes: number };
+}
+
+/** The Services bundle of the local host: SQLite stores, the local event log, Azurite blobs. */
+export function createLocalServices(parts: LocalServicesParts): Services {
+  const { config, store } = parts;
+  const locations = Promise.resolve(parts.locations);
+  return {
+    host: 'local',
+    config,
+    clock: parts.clock,
+    dedup: store.dedup,
+    counters: store.counters,
+    metrics: store.metrics,
+    deadLetters: new BlobDeadLetterSink(parts.blobService, config.deadLetterContainer, { createContainer: true }),
+    publisher: new EventLogPublisher(parts.eventLog),
+    locations: () => locations,
+    backlog: () => Promise.resolve(parts.backlog()),
+  };
+}

@@ -1,0 +1,234 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { type BindValues, Database, type Statement } from 'node-sqlite3-wasm';
+import { Mutex } from '../mutex';
+
+/**
+ * One SQLite connection shared by every local store, with the transaction discipline the pipeline
+ * relies on. SQLite has a single writer, so all access is serialized by one async mutex:
+ *
+ * - `unit(fn)` runs an async function (a handler invocation and its checkpoint advance) in ONE
+ *   transaction: a crash or a thrown error keeps all of its writes or none.
+ * - `write(op)` runs a small synchronous write outside any unit; concurrent writes are committed
+ *   together in one transaction (group commit), each under its own savepoint.
+ * - `read(fn)` runs a synchronous read on committed data only (never inside someone else's unit).
+ *
+ * Store methods called from inside a unit (found through AsyncLocalStorage) run directly in it.
+ */
+export interface UnitScope {
+  active: boolean;
+  readonly afterCommit: (() => void)[];
+}
+
+interface QueuedWrite {
+  readonly op: () => unknown;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export class LocalDatabase {
+  private readonly mutex = new Mutex();
+  private readonly scopes = new AsyncLocalStorage<UnitScope>();
+  private readonly statements = new Map<string, Statement>();
+  private queued: QueuedWrite[] = [];
+  private flushScheduled = false;
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    readonly db: Database,
+  ) {}
+
+  /**
+   * Opens (creating if needed) the database file. The caller must hold the data directory's process
+   * lock: the driver locks a database by creating `<file>.lock/`, which a killed process leaves
+   * behind, so a stale one is removed here.
+   */
+  static open(path: string): LocalDatabase {
+    const staleLock = `${path}.lock`;
+    if (existsSync(staleLock) && statSync(staleLock).isDirectory()) rmSync(staleLock, { recursive: true, force: true });
+    const db = new Database(path);
+    try {
+      // The WASM file system has no shared memory, so WAL needs exclusive locking mode; one process
+      // owns the file anyway. WAL with synchronous=NORMAL survives kill -9 (every commit is in the
+      // OS before COMMIT returns); on power loss the newest commits may roll back as whole units,
+      // and the event log (fsynced before each 202) replays them from the unchanged checkpoints.
+      db.exec('PRAGMA locking_mode = EXCLUSIVE');
+      const mode = db.get('PRAGMA journal_mode = WAL') as { journal_mode?: unknown } | null;
+      if (mode?.journal_mode !== 'wal') throw new Error(`could not switch ${path} to WAL mode (got ${String(mode?.journal_mode)})`);
+      db.exec('PRAGMA synchronous = NORMAL');
+      db.exec('PRAGMA foreign_keys = OFF');
+      db.exec('PRAGMA cache_size = -65536');
+      db.exec('PRAGMA temp_store = MEMORY');
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new LocalDatabase(path, db);
+  }
+
+  /**
+   * The first row of a query, or null. The driver's `Statement.get` leaves the statement open after
+   * its first row, which holds a read transaction and stops WAL checkpoints; `all` runs it to the end.
+   */
+  first<T>(sql: string, params: BindValues): T | null {
+    return (this.statement(sql).all(params)[0] as T | undefined) ?? null;
+  }
+
+  /** A prepared statement, prepared once and kept until close. */
+  statement(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** The unit (or queued write) the caller runs in, if any and still open. */
+  currentUnit(): UnitScope | undefined {
+    const scope = this.scopes.getStore();
+    return scope?.active ? scope : undefined;
+  }
+
+  /** Runs `fn` in one transaction, serialized with every other access; rolls back if it throws. */
+  unit<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.currentUnit()) return Promise.reject(new Error('units do not nest'));
+    return this.mutex.run(async () => {
+      this.assertOpen();
+      const scope: UnitScope = { active: true, afterCommit: [] };
+      this.db.exec('BEGIN IMMEDIATE');
+      let result: T;
+      try {
+        result = await this.scopes.run(scope, fn);
+        scope.active = false;
+        this.db.exec('COMMIT');
+      } catch (error) {
+        scope.active = false;
+        this.discardStatements();
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
+      for (const callback of scope.afterCommit) callback();
+      return result;
+    });
+  }
+
+  /**
+   * Runs a synchronous write: directly inside the caller's unit, otherwise group-committed. Either
+   * way `currentUnit()` is set while it runs, so it can register after-commit callbacks.
+   */
+  write<T>(op: () => T): Promise<T> {
+    if (this.currentUnit()) {
+      try {
+        return Promise.resolve(op());
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.queued.push({ op, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        void this.mutex.run(() => this.flushQueued());
+      }
+    });
+  }
+
+  /** Runs a synchronous read on committed data. */
+  read<T>(fn: () => T): Promise<T> {
+    if (this.currentUnit()) {
+      try {
+        return Promise.resolve(fn());
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
+    return this.mutex.run(() => {
+      this.assertOpen();
+      return fn();
+    });
+  }
+
+  /** Waits for every queued access, then closes the connection (checkpointing the WAL). */
+  async close(): Promise<void> {
+    await this.mutex.run(() => {
+      if (this.closed) return;
+      this.closed = true;
+      this.discardStatements();
+      try {
+        this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      } finally {
+        this.db.close();
+      }
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private flushQueued(): void {
+    this.flushScheduled = false;
+    const batch = this.queued;
+    this.queued = [];
+    if (batch.length === 0) return;
+    if (this.closed) {
+      for (const item of batch) item.reject(new Error('the local store is closed'));
+      return;
+    }
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    const afterCommit: (() => void)[] = [];
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      for (const item of batch) {
+        // Each write gets its own scope, so that its after-commit callbacks are dropped if it fails.
+        const scope: UnitScope = { active: true, afterCommit: [] };
+        this.db.exec('SAVEPOINT queued_write');
+        try {
+          outcomes.push({ ok: true, value: this.scopes.run(scope, item.op) });
+          this.db.exec('RELEASE queued_write');
+          afterCommit.push(...scope.afterCommit);
+        } catch (error) {
+          this.discardStatements();
+          this.db.exec('ROLLBACK TO queued_write');
+          this.db.exec('RELEASE queued_write');
+          outcomes.push({ ok: false, error });
+        } finally {
+          scope.active = false;
+        }
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.discardStatements();
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    for (const callback of afterCommit) callback();
+    batch.forEach((item, index) => {
+      const outcome = outcomes[index];
+      if (outcome?.ok) item.resolve(outcome.value);
+      else item.reject(outcome?.error);
+    });
+  }
+
+  /**
+   * Finalizes every cached statement. After a failed step the driver cannot reset a statement
+   * without reporting that failure again, so after any error the statements are prepared afresh.
+   */
+  private discardStatements(): void {
+    for (const statement of this.statements.values()) {
+      try {
+        statement.finalize();
+      } catch {
+        // finalize repeats the statement's last error; the statement is freed regardless.
+      }
+    }
+    this.statements.clear();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('the local store is closed');
+  }
+}

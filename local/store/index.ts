@@ -1,0 +1,60 @@
+import type { Clock } from '../../shared/ports';
+import { systemClock } from '../../shared/ports';
+import { ChangeLog } from './changeLog';
+import { CheckpointStore } from './checkpoints';
+import { SqliteCounterStore } from './counterStore';
+import { LocalDatabase } from './database';
+import { SqliteDedupStore } from './dedupStore';
+import { SqliteMetricsStore } from './metricsStore';
+import { ensureSchema, pinSetting, SCHEMA_VERSION } from './schema';
+
+export { ChangeLog, type ChangeDocument } from './changeLog';
+export { CheckpointStore } from './checkpoints';
+export { SqliteCounterStore } from './counterStore';
+export { LocalDatabase, type UnitScope } from './database';
+export { SqliteDedupStore } from './dedupStore';
+export { SqliteMetricsStore } from './metricsStore';
+
+export interface LocalStoreOptions {
+  readonly dedupTtlSeconds: number;
+  readonly dedupPartitions: number;
+  readonly clock?: Clock;
+}
+
+/** Every local store on one SQLite file. */
+export interface LocalStore {
+  readonly database: LocalDatabase;
+  readonly dedup: SqliteDedupStore;
+  readonly changes: ChangeLog;
+  readonly counters: SqliteCounterStore;
+  readonly metrics: SqliteMetricsStore;
+  readonly checkpoints: CheckpointStore;
+  close(): Promise<void>;
+}
+
+export function openLocalStore(path: string, options: LocalStoreOptions): LocalStore {
+  const clock = options.clock ?? systemClock;
+  const database = LocalDatabase.open(path);
+  try {
+    ensureSchema(database);
+    pinSetting(database, 'SCHEMA_VERSION', SCHEMA_VERSION, 'this store was written by another version of the runtime; start with an empty DATA_DIR');
+    pinSetting(
+      database,
+      'DEDUP_PARTITIONS',
+      String(options.dedupPartitions),
+      'a different count sends a retried detection to a different partition; keep the old value or start with an empty DATA_DIR',
+    );
+  } catch (error) {
+    void database.close();
+    throw error;
+  }
+  return {
+    database,
+    dedup: new SqliteDedupStore(database, { ttlSeconds: options.dedupTtlSeconds, clock }),
+    changes: new ChangeLog(database),
+    counters: new SqliteCounterStore(database),
+    metrics: new SqliteMetricsStore(database),
+    checkpoints: new CheckpointStore(database, clock),
+    close: () => database.close(),
+  };
+}

@@ -1,0 +1,1 @@
+export { createProducer, EventHubPublisher, toEventData, type BatchProducer, type ProducerBatch } from './publisher';

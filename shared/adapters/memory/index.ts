@@ -1,0 +1,4 @@
+export { InMemoryCounterStore } from './counterStore';
+export { InMemoryDedupStore, type InMemoryDedupOptions, type MemoryChange } from './dedupStore';
+export { createMemoryServices, ManualClock, TEST_CONFIG, type MemoryServices, type MemoryServicesOptions } from './services';
+export { InMemoryDeadLetters, InMemoryMetrics, InMemoryPublisher, zeroCounters } from './simple';

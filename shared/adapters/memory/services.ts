@@ -1,0 +1,70 @@
+import type { CommonConfig } from '../../config';
+import type { LocationTable } from '../../domain/locations';
+import type { Clock } from '../../ports';
+import { systemClock } from '../../ports';
+import type { Backlog, Services } from '../../services';
+import { InMemoryCounterStore } from './counterStore';
+import { InMemoryDedupStore } from './dedupStore';
+import { InMemoryDeadLetters, InMemoryMetrics, InMemoryPublisher } from './simple';
+
+export const TEST_CONFIG: CommonConfig = {
+  referenceContainer: 'reference',
+  datasetBBlob: 'locations.csv',
+  deadLetterContainer: 'deadletter',
+  captureContainer: 'capture',
+  dedupTtlSeconds: 3600,
+  dedupPartitions: 64,
+  materializedTop: 10,
+  maxBodyBytes: 1024 * 1024,
+  replayGuardMinutes: 5,
+};
+
+export interface MemoryServices extends Services {
+  readonly dedup: InMemoryDedupStore;
+  readonly counters: InMemoryCounterStore;
+  readonly deadLetters: InMemoryDeadLetters;
+  readonly metrics: InMemoryMetrics;
+  readonly publisher: InMemoryPublisher;
+}
+
+export interface MemoryServicesOptions {
+  readonly locations?: LocationTable | (() => Promise<LocationTable>);
+  readonly config?: Partial<CommonConfig>;
+  readonly clock?: Clock;
+  readonly backlog?: Backlog;
+}
+
+/** A whole Services bundle in memory, for handler tests: every port with the semantics of its Azure adapter. */
+export function createMemoryServices(options: MemoryServicesOptions = {}): MemoryServices {
+  const config = { ...TEST_CONFIG, ...options.config };
+  const clock = options.clock ?? systemClock;
+  const source = options.locations ?? new Map<string, string>();
+  const locations = typeof source === 'function' ? source : () => Promise.resolve(source);
+  const backlog = options.backlog ?? { events: 0, changes: 0 };
+  return {
+    host: 'test',
+    config,
+    clock,
+    dedup: new InMemoryDedupStore({ ttlSeconds: config.dedupTtlSeconds, clock }),
+    counters: new InMemoryCounterStore(),
+    deadLetters: new InMemoryDeadLetters(),
+    metrics: new InMemoryMetrics(),
+    publisher: new InMemoryPublisher(),
+    locations,
+    backlog: () => Promise.resolve(backlog),
+  };
+}
+
+/** A clock that only moves when told to. */
+export class ManualClock implements Clock {
+  constructor(private nowMs = Date.UTC(2026, 10, 22, 10, 30)) {}
+  now(): number {
+    return this.nowMs;
+  }
+  advance(ms: number): void {
+    this.nowMs += ms;
+  }
+  set(ms: number): void {
+    this.nowMs = ms;
+  }
+}

@@ -1,0 +1,5 @@
+export * from './archive';
+export * from './codec';
+export * from './paths';
+export * from './rolling';
+export * from './schema';

@@ -1,0 +1,290 @@
+import { type CaptureArchive, CaptureFormatError, decodeCaptureFile, parseCaptureBlobName, parseEnqueuedTime } from '../capture';
+import type { Clock } from '../ports';
+import type { IngestMessage, IngestSummary } from './ingest';
+
+/**
+ * Replay: re-run the ingest use-case on the raw events that Event Hubs Capture archived, to recover
+ * processing that was lost. Dedup makes it safe as long as the dedup store still remembers every
+ * detection the replay can meet; the horizon check below refuses ranges where it may not.
+ */
+
+export interface ReplayRange {
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
+export interface ReplayRequest {
+  readonly from: string;
+  readonly to: string;
+}
+
+export type ParsedReplayRequest = { ok: true; range: ReplayRange } | { ok: false; reason: string };
+
+/** Validates `{ from, to }` (ISO 8601; a time without a zone is UTC) with from < to. */
+export function parseReplayRequest(input: unknown): ParsedReplayRequest {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return { ok: false, reason: 'the body must be a JSON object { "from": "<ISO time>", "to": "<ISO time>" }' };
+  }
+  const { from, to } = input as Record<string, unknown>;
+  const fromMs = parseIsoTime(from);
+  if (fromMs === null)
+    return { ok: false, reason: `from: must be an ISO 8601 time such as 2026-11-22T10:00:00Z, got ${JSON.stringify(from) ?? 'nothing'}` };
+  const toMs = parseIsoTime(to);
+  if (toMs === null)
+    return { ok: false, reason: `to: must be an ISO 8601 time such as 2026-11-22T11:00:00Z, got ${JSON.stringify(to) ?? 'nothing'}` };
+  if (!(toMs > fromMs)) return { ok: false, reason: 'to: must be later than from (the range is [from, to))' };
+  return { ok: true, range: { fromMs, toMs } };
+}
+
+function parseIsoTime(value: unknown): number | null {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?$/i.test(value))
+    return null;
+  // Date.parse rolls 2026-02-30 over to March; a day that does not exist is an error.
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  if (new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day) return null;
+  const zoned = value.length === 10 ? `${value}T00:00:00Z` : /(?:Z|[+-]\d{2}:\d{2})$/i.test(value) ? value : `${value}Z`;
+  const ms = Date.parse(zoned);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+export interface HorizonSettings {
+  readonly dedupTtlSeconds: number;
+  readonly replayGuardMinutes: number;
+}
+
+export type HorizonCheck =
+  | { readonly ok: true; readonly earliestFrom: string }
+  | { readonly ok: false; readonly reason: string; readonly earliestFrom: string; readonly horizon: string };
+
+/**
+ * A detection is remembered for DEDUP_TTL_SECONDS after it was FIRST stored. An event captured at
+ * time t may be an upstream retry whose first copy was stored a little before t, and the replay
+ * reaches it only some time after it starts; REPLAY_GUARD_MINUTES covers both. So the replay is
+ * allowed only when from >= now - TTL + guard: every copy it meets is then still remembered.
+ */
+export function checkReplayHorizon(range: ReplayRange, settings: HorizonSettings, nowMs: number): HorizonCheck {
+  const horizonMs = nowMs - settings.dedupTtlSeconds * 1000;
+  const earliestFromMs = horizonMs + settings.replayGuardMinutes * 60_000;
+  const earliestFrom = new Date(earliestFromMs).toISOString();
+  if (range.fromMs >= earliestFromMs) return { ok: true, earliestFrom };
+  const horizon = new Date(horizonMs).toISOString();
+  return {
+    ok: false,
+    earliestFrom,
+    horizon,
+    reason:
+      `replay refused: from ${new Date(range.fromMs).toISOString()} is past the dedup horizon. ` +
+      `The dedup store forgets a detection ${formatSeconds(settings.dedupTtlSeconds)} after it was first stored, so it now remembers back to ${horizon}; ` +
+      `with the ${settings.replayGuardMinutes}-minute guard (upstream retries, replay duration) a replay may start no earlier than ${earliestFrom}. ` +
+      `Events older than that would be counted a second time. Replay from ${earliestFrom} or later, ` +
+      `or recover older data by rebuilding from capture into an empty store (docs/recovery.md).`,
+  };
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}
+
+export interface BlobReplayResult {
+  readonly blob: string;
+  readonly status: 'replayed' | 'failed';
+  /** Capture records in the blob. */
+  readonly events: number;
+  /** Detections stored for the first time by this replay. */
+  readonly replayed: number;
+  readonly duplicates: number;
+  readonly invalid: number;
+  readonly conflicts: number;
+  readonly unknownLocation: number;
+  /** Why the blob failed; absent when it was replayed. */
+  readonly reason?: string;
+}
+
+export interface ReplayTotals {
+  readonly blobs: number;
+  readonly events: number;
+  readonly replayed: number;
+  readonly duplicates: number;
+  readonly invalid: number;
+  /** Blobs that failed (corrupt, missing, past the horizon, or a fault that outlasted the retries). */
+  readonly failed: number;
+}
+
+export interface ReplayDeps {
+  readonly captures: CaptureArchive;
+  /** The ingest use-case as the host runs it (locally: inside the runtime's serialized write path). */
+  readonly ingest: (messages: IngestMessage[]) => Promise<IngestSummary>;
+  readonly clock: Clock;
+  readonly dedupTtlSeconds: number;
+  /** Capture records per ingest call. */
+  readonly chunkSize?: number;
+}
+
+const DEFAULT_CHUNK = 500;
+
+export function failedBlob(blob: string, reason: string, events = 0): BlobReplayResult {
+  return { blob, status: 'failed', events, replayed: 0, duplicates: 0, invalid: 0, conflicts: 0, unknownLocation: 0, reason };
+}
+
+/**
+ * Decodes one Capture blob and ingests its events in chunks. A blob that cannot be used (missing,
+ * corrupt, or holding events the dedup store has already forgotten) comes back as `failed` with
+ * its reason and nothing ingested; infrastructure faults throw, for the host to retry.
+ */
+export async function replayBlob(blob: string, deps: ReplayDeps): Promise<BlobReplayResult> {
+  const bytes = await deps.captures.read(blob);
+  if (bytes === null) return failedBlob(blob, 'blob not found');
+  let events;
+  try {
+    events = (await decodeCaptureFile(bytes)).events;
+  } catch (error) {
+    if (error instanceof CaptureFormatError) return failedBlob(blob, `corrupt capture file: ${error.message}`);
+    throw error;
+  }
+
+  // The check at the start used the range; this one uses the events themselves, when the replay is
+  // about to ingest them, and catches a replay that ran longer than its guard.
+  const oldestMs = oldestEnqueued(blob, events);
+  const forgottenBeforeMs = deps.clock.now() - deps.dedupTtlSeconds * 1000;
+  if (oldestMs !== null && oldestMs < forgottenBeforeMs) {
+    return failedBlob(
+      blob,
+      `past the dedup horizon: it holds events enqueued at ${new Date(oldestMs).toISOString()}, and the dedup store only remembers back to ${new Date(forgottenBeforeMs).toISOString()}`,
+      events.length,
+    );
+  }
+
+  const chunkSize = deps.chunkSize ?? DEFAULT_CHUNK;
+  const result = {
+    blob,
+    status: 'replayed' as const,
+    events: events.length,
+    replayed: 0,
+    duplicates: 0,
+    invalid: 0,
+    conflicts: 0,
+    unknownLocation: 0,
+  };
+  for (let start = 0; start < events.length; start += chunkSize) {
+    const messages: IngestMessage[] = events.slice(start, start + chunkSize).map((event) => ({
+      body: event.body,
+      source: `capture/${blob}/${event.sequenceNumber}`,
+    }));
+    const summary = await deps.ingest(messages);
+    result.replayed += summary.stored;
+    result.duplicates += summary.duplicates;
+    result.invalid += summary.invalid;
+    result.conflicts += summary.conflicts;
+    result.unknownLocation += summary.unknown_location;
+  }
+  return result;
+}
+
+function oldestEnqueued(blob: string, events: readonly { enqueuedTimeUtc: string }[]): number | null {
+  let oldest: number | null = null;
+  for (const event of events) {
+    const time = parseEnqueuedTime(event.enqueuedTimeUtc);
+    if (time !== null && (oldest === null || time < oldest)) oldest = time;
+  }
+  return oldest ?? (events.length > 0 ? (parseCaptureBlobName(blob)?.timeMs ?? null) : null);
+}
+
+export interface RetryPolicy {
+  readonly attempts: number;
+  readonly delayMs: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * `replayBlob` that never throws: an infrastructure fault is retried with a doubling delay, and
+ * reported as the blob's failure once the attempts are spent, so one bad blob cannot stop the rest.
+ * Retrying is safe: the events already stored come back as duplicates.
+ */
+export async function replayBlobWithRetries(blob: string, deps: ReplayDeps, policy: RetryPolicy): Promise<BlobReplayResult> {
+  const sleep = policy.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  let delay = policy.delayMs;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await replayBlob(blob, deps);
+    } catch (error) {
+      if (attempt >= policy.attempts) {
+        return failedBlob(blob, `failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${(error as Error).message ?? String(error)}`);
+      }
+      await sleep(delay);
+      delay *= 2;
+    }
+  }
+}
+
+export function summarizeReplay(results: readonly BlobReplayResult[]): ReplayTotals {
+  const totals = { blobs: results.length, events: 0, replayed: 0, duplicates: 0, invalid: 0, failed: 0 };
+  for (const result of results) {
+    totals.events += result.events;
+    totals.replayed += result.replayed;
+    totals.duplicates += result.duplicates;
+    totals.invalid += result.invalid;
+    if (result.status === 'failed') totals.failed += 1;
+  }
+  return totals;
+}
+
+/** Runs `work` over `items` with at most `parallelism` at once; results in input order. */
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  parallelism: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallelism, items.length)) }, worker));
+  return results;
+}
+
+/** What the Azure orchestration (and the local replay) hands back when done. */
+export interface ReplayReport {
+  readonly from: string;
+  readonly to: string;
+  readonly totals: ReplayTotals;
+  /** Per blob, in the order of the archive listing (time, then partition). */
+  readonly blobs: readonly BlobReplayResult[];
+}
+
+/** Progress as the orchestration's custom status and the local status route show it. */
+export interface ReplayProgress {
+  readonly blobsTotal: number;
+  readonly blobsDone: number;
+  readonly totals: ReplayTotals;
+}
+
+export function replayProgress(blobsTotal: number, done: readonly BlobReplayResult[]): ReplayProgress {
+  return { blobsTotal, blobsDone: done.length, totals: summarizeReplay(done) };
+}
+
+export type ReplayStart = { ok: true; request: ReplayRequest } | { ok: false; status: 400 | 409; body: Record<string, string> };
+
+/**
+ * The checks both hosts run on POST /api/replay before starting anything: a JSON body with a valid
+ * range (400 otherwise) that does not reach past the dedup horizon (409 otherwise).
+ */
+export function validateReplayStart(body: Uint8Array, settings: HorizonSettings, nowMs: number): ReplayStart {
+  let input: unknown;
+  try {
+    input = JSON.parse(Buffer.from(body).toString('utf8'));
+  } catch {
+    return { ok: false, status: 400, body: { error: 'the body is not JSON: expected { "from": "<ISO time>", "to": "<ISO time>" }' } };
+  }
+  const parsed = parseReplayRequest(input);
+  if (!parsed.ok) return { ok: false, status: 400, body: { error: parsed.reason } };
+  const horizon = checkReplayHorizon(parsed.range, settings, nowMs);
+  if (!horizon.ok)
+    return { ok: false, status: 409, body: { error: horizon.reason, horizon: horizon.horizon, earliestFrom: horizon.earliestFrom } };
+  return { ok: true, request: { from: new Date(parsed.range.fromMs).toISOString(), to: new Date(parsed.range.toMs).toISOString() } };
+}

@@ -1,0 +1,315 @@
+/**
+ * Faults at handler level, on the local SQLite store: the real `ingest` and `aggregate` handlers get
+ * redelivered batches (the same one again, and overlapping ones), two aggregate workers race on the
+ * same changes, and the store runs out of space mid-stream. Every count must equal the generator's
+ * independent truth afterwards.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InvocationContext } from '@azure/functions';
+import { aggregate } from '../../functions/aggregate';
+import { ingest } from '../../functions/ingest';
+import { topItems } from '../../functions/topItems';
+import { HttpRequest } from '@azure/functions';
+import { ManualClock, TEST_CONFIG, InMemoryDeadLetters, InMemoryPublisher } from '../../shared/adapters/memory';
+import { openLocalStore, type LocalStore, type ChangeDocument } from '../../local/store';
+import type { CounterStore } from '../../shared/ports';
+import { resetServices, type Services, useServices } from '../../shared/services';
+import { DetectionGenerator } from '../../tools/lib/generator';
+import { differencesFromTruth, faultRandom, type ServedRow, runSeed, scale } from './support/truth';
+
+const LOCATION_COUNT = 20;
+const LOCATION_NAMES = new Map(Array.from({ length: LOCATION_COUNT }, (_, i) => [String(i + 1), `Location ${i + 1}`]));
+const NOW = Date.UTC(2026, 10, 22, 10, 30);
+
+interface Harness {
+  readonly store: LocalStore;
+  readonly services: Services;
+  readonly logs: string[];
+  close(): Promise<void>;
+}
+
+let invocation = 0;
+
+function open(options: { counters?: (inner: CounterStore) => CounterStore } = {}): Harness {
+  const dir = mkdtempSync(join(tmpdir(), 'faults-handlers-'));
+  const clock = new ManualClock(NOW);
+  const store = openLocalStore(join(dir, 'store.db'), { dedupTtlSeconds: 3600, dedupPartitions: TEST_CONFIG.dedupPartitions, clock });
+  const logs: string[] = [];
+  const services: Services = {
+    host: 'test',
+    config: TEST_CONFIG,
+    clock,
+    dedup: store.dedup,
+    counters: options.counters ? options.counters(store.counters) : store.counters,
+    deadLetters: new InMemoryDeadLetters(),
+    metrics: store.metrics,
+    publisher: new InMemoryPublisher(),
+    locations: () => Promise.resolve(LOCATION_NAMES),
+    backlog: () => Promise.resolve({ events: 0, changes: 0 }),
+  };
+  useServices(services);
+  return {
+    store,
+    services,
+    logs,
+    close: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function context(harness: Harness, triggerMetadata: Record<string, unknown> = {}): InvocationContext {
+  invocation += 1;
+  return new InvocationContext({
+    invocationId: `fault-${invocation}`,
+    triggerMetadata,
+    logHandler: (_level, ...args) => harness.logs.push(args.map(String).join(' ')),
+  });
+}
+
+interface Message {
+  readonly sequence: number;
+  readonly body: Buffer;
+}
+
+function stream(seed: number, size: number): { generator: DetectionGenerator; messages: Message[] } {
+  const generator = new DetectionGenerator({
+    seed,
+    now: () => NOW,
+    locations: LOCATION_COUNT,
+    items: 30,
+    duplicates: 0.1,
+    conflicts: 0.3,
+    invalid: 0.02,
+    unknownLocations: 0.05,
+    late: 0.2,
+    lateHours: 5,
+    largeIds: 0.2,
+  });
+  const messages = generator.batch(size).map((event, sequence) => ({ sequence, body: Buffer.from(JSON.stringify(event.body)) }));
+  return { generator, messages };
+}
+
+/** One ingest invocation in one store transaction, as the local partition pump runs it. */
+async function deliverToIngest(harness: Harness, batch: readonly Message[]): Promise<void> {
+  const metadata = { partitionContext: { partitionId: '0' }, sequenceNumberArray: batch.map((message) => message.sequence) };
+  await harness.store.database.unit(() =>
+    ingest(
+      batch.map((message) => message.body),
+      context(harness, metadata),
+    ),
+  );
+}
+
+async function deliverToAggregate(harness: Harness, documents: readonly ChangeDocument[], inUnit = true): Promise<void> {
+  const run = (): Promise<void> => aggregate([...documents], context(harness));
+  await (inUnit ? harness.store.database.unit(run) : run());
+}
+
+async function allChanges(harness: Harness): Promise<ChangeDocument[]> {
+  return harness.store.changes.readAfter(0, Number.MAX_SAFE_INTEGER);
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
+  return result;
+}
+
+async function served(harness: Harness, window: string): Promise<ServedRow[]> {
+  const request = new HttpRequest({ method: 'GET', url: `http://localhost/api/top-items?top=1000&window=${window}` });
+  const response = await topItems(request, context(harness));
+  expect(response.status).toBe(200);
+  return response.jsonBody as ServedRow[];
+}
+
+async function expectExact(harness: Harness, generator: DetectionGenerator): Promise<void> {
+  const differences = await differencesFromTruth(generator.truth, (window) => served(harness, window), { hours: true, locationNames: LOCATION_NAMES });
+  expect(differences).toEqual([]);
+  const metrics = await harness.services.metrics.read();
+  expect(metrics.stored).toBe(generator.truth.totals.distinct);
+  expect(metrics.unknown_location).toBe(generator.truth.totals.unknownLocation);
+}
+
+afterAll(() => resetServices());
+
+describe('redelivered batches', () => {
+  it('ingest: the same batch again, and overlapping batches, count once', async () => {
+    const seed = runSeed('ingest redelivery');
+    const random = faultRandom(seed);
+    const { generator, messages } = stream(seed, scale(3_000, 30_000));
+    const harness = open();
+    try {
+      const batches = chunks(messages, 100);
+      let redeliveries = 0;
+      for (const [index, batch] of batches.entries()) {
+        await deliverToIngest(harness, batch);
+        if (random() < 0.3) {
+          await deliverToIngest(harness, batch);
+          redeliveries += 1;
+        }
+        const next = batches[index + 1];
+        if (next && random() < 0.3) {
+          // The checkpoint fell back mid-batch: the tail of this batch and the head of the next arrive together.
+          await deliverToIngest(harness, [...batch.slice(batch.length / 2), ...next.slice(0, next.length / 2)]);
+          redeliveries += 1;
+        }
+      }
+      expect(redeliveries).toBeGreaterThan(0);
+      for (const changes of chunks(await allChanges(harness), 250)) await deliverToAggregate(harness, changes);
+      await expectExact(harness, generator);
+    } finally {
+      await harness.close();
+    }
+  });
+
+  it('aggregate: the same changes again, and overlapping change batches, count once', async () => {
+    const seed = runSeed('aggregate redelivery');
+    const random = faultRandom(seed);
+    const { generator, messages } = stream(seed, scale(3_000, 30_000));
+    const harness = open();
+    try {
+      for (const batch of chunks(messages, 500)) await deliverToIngest(harness, batch);
+      const changes = await allChanges(harness);
+      const batches = chunks(changes, 120);
+      let redeliveries = 0;
+      for (const [index, batch] of batches.entries()) {
+        await deliverToAggregate(harness, batch);
+        if (random() < 0.3) {
+          await deliverToAggregate(harness, batch);
+          redeliveries += 1;
+        }
+        const next = batches[index + 1];
+        if (next && random() < 0.3) {
+          await deliverToAggregate(harness, [...batch.slice(batch.length / 3), ...next.slice(0, next.length / 3)]);
+          redeliveries += 1;
+        }
+        if (random() < 0.1) {
+          // A lease restarted from an old checkpoint: everything from the start up to here again.
+          await deliverToAggregate(harness, changes.slice(0, changes.indexOf(batch[batch.length - 1] as ChangeDocument) + 1));
+          redeliveries += 1;
+        }
+      }
+      expect(redeliveries).toBeGreaterThan(0);
+      await expectExact(harness, generator);
+    } finally {
+      await harness.close();
+    }
+  });
+});
+
+describe('two aggregate workers racing on the same changes', () => {
+  it('counts each change once, whoever wins each commit', async () => {
+    const seed = runSeed('racing aggregators');
+    const random = faultRandom(seed);
+    const { generator, messages } = stream(seed, scale(2_000, 20_000));
+    // Each read yields for a random moment, so the two workers' read-modify-commit cycles interleave.
+    const harness = open({
+      counters: (inner) => ({
+        read: async (location, windows) => {
+          const found = await inner.read(location, windows);
+          await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 3)));
+          return found;
+        },
+        commit: (commit) => inner.commit(commit),
+        list: (filter) => inner.list(filter),
+      }),
+    });
+    try {
+      for (const batch of chunks(messages, 500)) await deliverToIngest(harness, batch);
+      const changes = await allChanges(harness);
+      for (const batch of chunks(changes, 200)) {
+        // Worker A takes the batch; worker B the same batch or, as a lease thief starting from the same
+        // checkpoint would, the batch and more. Neither runs in a store unit, like two Function hosts.
+        const end = Math.min(changes.length, changes.indexOf(batch[0] as ChangeDocument) + batch.length + Math.floor(random() * 200));
+        const other = random() < 0.5 ? batch : changes.slice(changes.indexOf(batch[0] as ChangeDocument), end);
+        await Promise.all([deliverToAggregate(harness, batch, false), deliverToAggregate(harness, other, false)]);
+      }
+      const retried = harness.logs
+        .map((line) => /"conflictsRetried":(\d+)/.exec(line)?.[1])
+        .filter((value): value is string => value !== undefined)
+        .reduce((sum, value) => sum + Number(value), 0);
+      expect(retried).toBeGreaterThan(0);
+      await expectExact(harness, generator);
+    } finally {
+      await harness.close();
+    }
+  });
+});
+
+describe('the store runs out of space', () => {
+  it('fails the batch with a clear error, keeps the store intact, and recovers once space is back', async () => {
+    const seed = runSeed('disk full');
+    const { generator, messages } = stream(seed, scale(3_000, 20_000));
+    const harness = open();
+    const db = harness.store.database.db;
+    try {
+      const batches = chunks(messages, 200);
+      const half = Math.floor(batches.length / 2);
+      for (const batch of batches.slice(0, half)) await deliverToIngest(harness, batch);
+      const before = await harness.services.metrics.read();
+      const changesBefore = (await allChanges(harness)).length;
+
+      // SQLite's own limit on the file size: the next page it needs fails with SQLITE_FULL, exactly as a full disk does.
+      const pages = (db.get('PRAGMA page_count') as { page_count: number }).page_count;
+      db.exec(`PRAGMA max_page_count = ${pages}`);
+      const failures: string[] = [];
+      for (const batch of batches.slice(half)) {
+        try {
+          await deliverToIngest(harness, batch);
+        } catch (error) {
+          failures.push((error as Error).message);
+        }
+      }
+      expect(failures.length).toBeGreaterThan(0);
+      for (const message of failures) expect(message).toMatch(/disk is full|SQLITE_FULL/i);
+
+      // Nothing half-written: the store is consistent, and failed batches left no trace.
+      expect(db.get('PRAGMA integrity_check')).toEqual({ integrity_check: 'ok' });
+      const during = await harness.services.metrics.read();
+      const changesDuring = (await allChanges(harness)).length;
+      expect(during.stored - before.stored).toBe(changesDuring - changesBefore);
+
+      // Space is back: the failed batches are redelivered (as the pump retries) and all counts come out exact.
+      db.exec('PRAGMA max_page_count = 1073741823');
+      for (const batch of batches.slice(half)) await deliverToIngest(harness, batch);
+      for (const changes of chunks(await allChanges(harness), 300)) await deliverToAggregate(harness, changes);
+      await expectExact(harness, generator);
+    } finally {
+      await harness.close();
+    }
+  });
+
+  it('a full store during aggregation rolls the counters back whole, and the retry completes them', async () => {
+    const seed = runSeed('disk full during aggregate');
+    const { generator, messages } = stream(seed, scale(2_000, 20_000));
+    const harness = open();
+    const db = harness.store.database.db;
+    try {
+      for (const batch of chunks(messages, 500)) await deliverToIngest(harness, batch);
+      const changes = await allChanges(harness);
+      const pages = (db.get('PRAGMA page_count') as { page_count: number }).page_count;
+      db.exec(`PRAGMA max_page_count = ${pages}`);
+      const failed: ChangeDocument[][] = [];
+      for (const batch of chunks(changes, 150)) {
+        try {
+          await deliverToAggregate(harness, batch);
+        } catch (error) {
+          expect((error as Error).message).toMatch(/disk is full|SQLITE_FULL/i);
+          failed.push(batch);
+        }
+      }
+      expect(failed.length).toBeGreaterThan(0);
+      expect(db.get('PRAGMA integrity_check')).toEqual({ integrity_check: 'ok' });
+      db.exec('PRAGMA max_page_count = 1073741823');
+      // The change pump retries from its checkpoint: every failed batch comes again, in order.
+      for (const batch of failed) await deliverToAggregate(harness, batch);
+      await expectExact(harness, generator);
+    } finally {
+      await harness.close();
+    }
+  });
+});

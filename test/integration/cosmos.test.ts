@@ -1,0 +1,193 @@
+import type { Container, Database } from '@azure/cosmos';
+import { CosmosCounterStore, CosmosDedupStore, CosmosMetricsStore, type RowDocument } from '../../shared/adapters/cosmos';
+import { rowsOfCounter } from '../../shared/domain/counters';
+import type { TopItemRow } from '../../shared/domain/ranking';
+import { counterState, counterStoreContract } from '../shared/contracts/counterStore.contract';
+import { dedupRecord, dedupStoreContract } from '../shared/contracts/dedupStore.contract';
+import { metricsStoreContract } from '../shared/contracts/metricsStore.contract';
+import { type CosmosTestServer, startCosmosServer } from '../support/cosmosServer';
+
+jest.setTimeout(60_000);
+
+let server: CosmosTestServer;
+let database: Database;
+let containers = 0;
+
+beforeAll(async () => {
+  server = await startCosmosServer();
+  database = await server.database('camera');
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** A fresh container per test, partitioned as the infrastructure partitions the real one. */
+async function freshContainer(kind: 'dedup' | 'topitems'): Promise<Container> {
+  containers += 1;
+  const { container } = await database.containers.createIfNotExists({
+    id: `${kind}-${containers}`,
+    partitionKey: { paths: [kind === 'dedup' ? '/pk' : '/locationOid'] },
+  });
+  return container;
+}
+
+async function rowsOf(container: Container, locationOid: string): Promise<TopItemRow[]> {
+  const { resources } = await container.items
+    .query<RowDocument>({
+      query: "SELECT * FROM c WHERE c.type = 'topItem' AND c.locationOid = @l",
+      parameters: [{ name: '@l', value: locationOid }],
+    })
+    .fetchAll();
+  return resources;
+}
+
+describe('the Cosmos DB primitives the adapters rely on', () => {
+  it('create answers 409 for an id already in its partition, and 201 for the same id in another', async () => {
+    const container = await freshContainer('dedup');
+    await container.items.create({ id: '42', pk: '3' });
+    await expect(container.items.create({ id: '42', pk: '3' })).rejects.toMatchObject({ code: 409 });
+    expect((await container.items.create({ id: '42', pk: '4' })).statusCode).toBe(201);
+  });
+
+  it('replace with a stale etag answers 412 and changes nothing', async () => {
+    const container = await freshContainer('topitems');
+    const { resource: created } = await container.items.create({ id: 'c', locationOid: '1', n: 1 });
+    await container
+      .item('c', '1')
+      .replace({ id: 'c', locationOid: '1', n: 2 }, { accessCondition: { type: 'IfMatch', condition: created!._etag } });
+    await expect(
+      container
+        .item('c', '1')
+        .replace({ id: 'c', locationOid: '1', n: 3 }, { accessCondition: { type: 'IfMatch', condition: created!._etag } }),
+    ).rejects.toMatchObject({ code: 412 });
+    expect((await container.item('c', '1').read<{ n: number }>()).resource?.n).toBe(2);
+  });
+
+  it('patch incr adds on the server, and point reads see it', async () => {
+    const container = await freshContainer('topitems');
+    await container.items.create({ id: 'm', locationOid: '_meta', accepted: 1 });
+    await container.item('m', '_meta').patch([
+      { op: 'incr', path: '/accepted', value: 4 },
+      { op: 'incr', path: '/invalid', value: 2 },
+    ]);
+    const { resource, statusCode } = await container.item('m', '_meta').read<{ accepted: number; invalid: number }>();
+    expect(statusCode).toBe(200);
+    expect(resource).toMatchObject({ accepted: 5, invalid: 2 });
+    expect((await container.item('missing', '_meta').read()).statusCode).toBe(404);
+  });
+
+  it('a batch whose first operation fails reports 412 then 424 and applies nothing after it', async () => {
+    const container = await freshContainer('topitems');
+    await container.items.create({ id: 'counter|all', locationOid: '1' });
+    const response = await container.items.batch(
+      [
+        {
+          operationType: 'Replace',
+          partitionKey: '1',
+          id: 'counter|all',
+          ifMatch: '"stale"',
+          resourceBody: { id: 'counter|all', locationOid: '1' },
+        },
+        { operationType: 'Upsert', partitionKey: '1', resourceBody: { id: 'row|all|1', locationOid: '1' } },
+      ],
+      '1',
+    );
+    expect(response.result?.map((result) => result.statusCode)).toEqual([412, 424]);
+    expect((await container.item('row|all|1', '1').read()).statusCode).toBe(404);
+  });
+});
+
+dedupStoreContract('Cosmos DB (cosmosdb-server)', async () => new CosmosDedupStore(await freshContainer('dedup'), { concurrency: 8 }));
+
+counterStoreContract('Cosmos DB (cosmosdb-server)', async () => {
+  const container = await freshContainer('topitems');
+  return { store: new CosmosCounterStore(container), rows: (locationOid) => rowsOf(container, locationOid) };
+});
+
+metricsStoreContract('Cosmos DB (cosmosdb-server)', async () => new CosmosMetricsStore(await freshContainer('topitems')));
+
+describe('CosmosDedupStore documents', () => {
+  it('stores the record under id = detection oid in its pk, with the configured TTL', async () => {
+    const container = await freshContainer('dedup');
+    await new CosmosDedupStore(container, { itemTtlSeconds: 86_400 }).createMany([dedupRecord('9007199254740993', { pk: '17' })]);
+    const { resource } = await container.item('9007199254740993', '17').read<Record<string, unknown>>();
+    expect(resource).toMatchObject({ ...dedupRecord('9007199254740993', { pk: '17' }), ttl: 86_400 });
+  });
+});
+
+describe('CosmosCounterStore documents', () => {
+  it('writes a counter document and flat rows that Power BI can read as they are', async () => {
+    const container = await freshContainer('topitems');
+    const store = new CosmosCounterStore(container);
+    const state = counterState('9007199254740993', '2026-11-22T10', [
+      { name: 'car', count: 2 },
+      { name: 'bus', count: 1 },
+    ]);
+    await store.commit({ state, expectedEtag: null, rows: rowsOfCounter(state, 10) });
+
+    const { resource: counter } = await container.item('counter|2026-11-22T10', '9007199254740993').read<Record<string, unknown>>();
+    expect(counter).toMatchObject({ type: 'counter', locationOid: '9007199254740993', window: '2026-11-22T10', total: 3, rowCount: 2 });
+    const { resource: row } = await container.item('row|2026-11-22T10|1', '9007199254740993').read<Record<string, unknown>>();
+    expect(row).toMatchObject({
+      type: 'topItem',
+      locationOid: '9007199254740993',
+      geographical_location_oid: '9007199254740993',
+      geographical_location: 'Location 9007199254740993',
+      item_rank: 1,
+      item_name: 'car',
+      item_count: 2,
+      window: 'hour:2026-11-22T10',
+      window_start: '2026-11-22T10:00:00.000Z',
+      window_end: '2026-11-22T11:00:00.000Z',
+    });
+  });
+
+  it('rewrites only the rows that changed', async () => {
+    const container = await freshContainer('topitems');
+    const store = new CosmosCounterStore(container);
+    const first = counterState('8', 'all', [
+      { name: 'car', count: 5 },
+      { name: 'bus', count: 3 },
+      { name: 'van', count: 1 },
+    ]);
+    await store.commit({ state: first, expectedEtag: null, rows: rowsOfCounter(first, 10) });
+    const etagsBefore = await rowEtags(container, '8');
+    const { etag } = (await store.read('8', ['all'])).get('all')!;
+    const second = {
+      ...counterState('8', 'all', [
+        { name: 'car', count: 5 },
+        { name: 'bus', count: 3 },
+        { name: 'van', count: 2 },
+      ]),
+    };
+    await store.commit({ state: second, expectedEtag: etag, rows: rowsOfCounter(second, 10) });
+    const etagsAfter = await rowEtags(container, '8');
+    expect(etagsAfter[1]).toBe(etagsBefore[1]);
+    expect(etagsAfter[2]).toBe(etagsBefore[2]);
+    expect(etagsAfter[3]).not.toBe(etagsBefore[3]);
+  });
+
+  it('knows a version it did not read itself, and refuses one that is gone', async () => {
+    const container = await freshContainer('topitems');
+    const writer = new CosmosCounterStore(container);
+    const other = new CosmosCounterStore(container);
+    const first = counterState('6', 'all', [
+      { name: 'car', count: 1 },
+      { name: 'bus', count: 1 },
+    ]);
+    await writer.commit({ state: first, expectedEtag: null, rows: rowsOfCounter(first, 10) });
+    const { etag } = (await writer.read('6', ['all'])).get('all')!;
+
+    // `other` never read this version: it must fetch it to know which rows exist, then commit.
+    const second = counterState('6', 'all', [{ name: 'car', count: 2 }]);
+    expect(await other.commit({ state: second, expectedEtag: etag, rows: rowsOfCounter(second, 1) })).toBe(true);
+    expect((await rowsOf(container, '6')).map((row) => row.item_name)).toEqual(['car']);
+    expect(await writer.commit({ state: first, expectedEtag: etag, rows: rowsOfCounter(first, 10) })).toBe(false);
+  });
+});
+
+async function rowEtags(container: Container, locationOid: string): Promise<Record<number, string>> {
+  const rows = (await rowsOf(container, locationOid)) as (TopItemRow & { _etag: string })[];
+  return Object.fromEntries(rows.map((row) => [row.item_rank, row._etag]));
+}

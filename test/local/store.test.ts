@@ -1,0 +1,194 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ManualClock } from '../../shared/adapters/memory';
+import { emptyCounter, rowsOfCounter } from '../../shared/domain/counters';
+import { dedupPartitionOf } from '../../shared/domain/partitioning';
+import type { DedupRecord } from '../../shared/ports';
+import { type LocalStore, openLocalStore } from '../../local/store';
+
+let workspace: string;
+const opened: LocalStore[] = [];
+
+beforeEach(() => {
+  workspace = mkdtempSync(join(tmpdir(), 'local-store-'));
+});
+
+afterEach(async () => {
+  for (const store of opened.splice(0)) if (!store.database.isClosed) await store.close();
+  rmSync(workspace, { recursive: true, force: true });
+});
+
+function open(clock = new ManualClock(), options: { ttl?: number; partitions?: number; file?: string } = {}): LocalStore {
+  const store = openLocalStore(join(workspace, options.file ?? 'store.sqlite'), {
+    dedupTtlSeconds: options.ttl ?? 60,
+    dedupPartitions: options.partitions ?? 64,
+    clock,
+  });
+  opened.push(store);
+  return store;
+}
+
+function record(id: string, overrides: Partial<DedupRecord> = {}): DedupRecord {
+  return {
+    id,
+    pk: dedupPartitionOf(id, 64),
+    locationOid: '1',
+    location: 'Market Square',
+    cameraOid: '7',
+    itemName: 'car',
+    timestampMs: Date.UTC(2026, 10, 22, 10, 5),
+    storedAt: '2026-11-22T10:06:00.000Z',
+    ...overrides,
+  };
+}
+
+describe('local store', () => {
+  it('appends each created detection to the change log with a growing sequence, and only created ones', async () => {
+    const store = open();
+    await store.dedup.createMany([record('10'), record('11', { locationOid: '9007199254740993', location: null })]);
+    await store.dedup.createMany([record('10', { itemName: 'bus' }), record('12')]);
+
+    const changes = await store.changes.readAfter(0, 100);
+    expect(changes.map((change) => [change.id, change._lsn])).toEqual([
+      ['10', 1],
+      ['11', 2],
+      ['12', 3],
+    ]);
+    expect(changes[1]).toEqual({
+      id: '11',
+      pk: dedupPartitionOf('11', 64),
+      _lsn: 2,
+      locationOid: '9007199254740993',
+      location: null,
+      cameraOid: '7',
+      itemName: 'car',
+      timestampMs: Date.UTC(2026, 10, 22, 10, 5),
+      storedAt: '2026-11-22T10:06:00.000Z',
+    });
+    expect(store.dedup.head()).toBe(3);
+    expect((await store.changes.readAfter(2, 100)).map((change) => change.id)).toEqual(['12']);
+  });
+
+  it('keeps names with U+0000 and astral characters exactly, in the change log, the dedup facts and the rows', async () => {
+    const store = open();
+    const itemName = 'nul\u0000inside \u{1F697}';
+    const location = 'Quay\u0000side';
+    await store.dedup.createMany([record('70', { itemName, location })]);
+    const [change] = await store.changes.readAfter(0, 10);
+    expect(change).toMatchObject({ itemName, location });
+    expect(await store.dedup.createMany([record('70', { itemName: 'nul' })])).toEqual([{ status: 'duplicate', existing: { locationOid: '1', itemName } }]);
+
+    const state = { ...emptyCounter('1', 'all'), location, items: [{ name: itemName, count: 1 }], total: 1 };
+    expect(await store.counters.commit({ state, expectedEtag: null, rows: rowsOfCounter(state, 10) })).toBe(true);
+    expect((await store.counters.read('1', ['all'])).get('all')?.state.items).toEqual([{ name: itemName, count: 1 }]);
+    expect(await store.counters.rows('1')).toEqual(rowsOfCounter(state, 10));
+  });
+
+  it('forgets an id once its TTL from the first store has passed, and purges it', async () => {
+    const clock = new ManualClock();
+    const store = open(clock, { ttl: 60 });
+    await store.dedup.createMany([record('20')]);
+    clock.advance(59_000);
+    expect(await store.dedup.createMany([record('20', { itemName: 'bus' })])).toEqual([
+      { status: 'duplicate', existing: { locationOid: '1', itemName: 'car' } },
+    ]);
+    // The duplicate did not restart the horizon: it still runs from the first store.
+    clock.advance(1_000);
+    expect(await store.dedup.purgeExpired()).toBe(1);
+    expect(await store.dedup.createMany([record('20', { itemName: 'bus' })])).toEqual([{ status: 'created' }]);
+  });
+
+  it('treats an expired id as absent even before the purge runs', async () => {
+    const clock = new ManualClock();
+    const store = open(clock, { ttl: 60 });
+    await store.dedup.createMany([record('30')]);
+    clock.advance(61_000);
+    expect(await store.dedup.createMany([record('30', { itemName: 'tram' })])).toEqual([{ status: 'created' }]);
+    expect((await store.changes.readAfter(0, 10)).map((change) => change.itemName)).toEqual(['car', 'tram']);
+  });
+
+  it('keeps all of a unit or none of it', async () => {
+    const store = open();
+    await expect(
+      store.database.unit(async () => {
+        await store.dedup.createMany([record('40')]);
+        await store.metrics.add({ stored: 1 });
+        await store.checkpoints.set('eventlog/ingest/0', 17);
+        throw new Error('the handler failed');
+      }),
+    ).rejects.toThrow('the handler failed');
+
+    expect(await store.changes.readAfter(0, 10)).toEqual([]);
+    expect(store.dedup.head()).toBe(0);
+    expect((await store.metrics.read()).stored).toBe(0);
+    expect(await store.checkpoints.get('eventlog/ingest/0')).toBeUndefined();
+
+    await store.database.unit(async () => {
+      await store.dedup.createMany([record('40')]);
+      await store.checkpoints.set('eventlog/ingest/0', 17);
+    });
+    expect(store.dedup.head()).toBe(1);
+    expect(await store.checkpoints.get('eventlog/ingest/0')).toBe(17);
+  });
+
+  it('does not let a write from outside join a unit that is under way', async () => {
+    const store = open();
+    let release!: () => void;
+    const paused = new Promise<void>((resolve) => (release = resolve));
+    const unit = store.database.unit(async () => {
+      await store.metrics.add({ stored: 5 });
+      await paused;
+      throw new Error('rolled back after the outside write was issued');
+    });
+    // Issued while the unit is open: it must wait, and survive the unit's rollback.
+    const outside = store.metrics.add({ accepted: 3 });
+    release();
+    await expect(unit).rejects.toThrow('rolled back');
+    await outside;
+    expect(await store.metrics.read()).toMatchObject({ accepted: 3, stored: 0 });
+  });
+
+  it('commits concurrent writes together but fails only the one that throws', async () => {
+    const store = open();
+    const good = store.metrics.add({ accepted: 1 });
+    const bad = store.database.write(() => {
+      store.database.statement("INSERT INTO metrics (name, value) VALUES ('accepted', 100)").run();
+    });
+    const alsoGood = store.checkpoints.set('x', 3);
+    await expect(bad).rejects.toThrow();
+    await good;
+    await alsoGood;
+    expect((await store.metrics.read()).accepted).toBe(1);
+    expect(await store.checkpoints.get('x')).toBe(3);
+  });
+
+  it('drops aggregated changes without ever reusing their sequences', async () => {
+    const store = open();
+    await store.dedup.createMany([record('50'), record('51')]);
+    expect(await store.changes.purgeThrough(2)).toBe(2);
+    await store.dedup.createMany([record('52')]);
+    expect((await store.changes.readAfter(0, 10)).map((change) => change._lsn)).toEqual([3]);
+  });
+
+  it('survives a reopen, including after a process left its lock behind', async () => {
+    const clock = new ManualClock();
+    const first = open(clock);
+    await first.dedup.createMany([record('60')]);
+    await first.metrics.add({ stored: 1 });
+    await first.close();
+    // What a kill -9 leaves: the driver's lock directory.
+    mkdirSync(join(workspace, 'store.sqlite.lock'));
+
+    const second = open(clock);
+    expect(existsSync(join(workspace, 'store.sqlite.lock'))).toBe(true);
+    expect(second.dedup.head()).toBe(1);
+    expect((await second.metrics.read()).stored).toBe(1);
+    expect(await second.dedup.createMany([record('60')])).toEqual([{ status: 'duplicate', existing: { locationOid: '1', itemName: 'car' } }]);
+  });
+
+  it('refuses to open with a different dedup partition count', async () => {
+    await open(new ManualClock(), { partitions: 64 }).close();
+    expect(() => open(new ManualClock(), { partitions: 32 })).toThrow(/DEDUP_PARTITIONS is 32 but the store .* was created with 64/);
+  });
+});

@@ -1,0 +1,164 @@
+import { type CounterState, type CounterWindow, emptyCounter, rowsOfCounter } from '../../../shared/domain/counters';
+import type { Int64 } from '../../../shared/domain/ids';
+import type { ItemCount, TopItemRow } from '../../../shared/domain/ranking';
+import type { CounterStore } from '../../../shared/ports';
+
+export interface CounterStoreUnderTest {
+  readonly store: CounterStore;
+  /** The flat rows the store holds for a location, when the backend keeps them apart from the counter. */
+  readonly rows?: (locationOid: Int64) => Promise<TopItemRow[]>;
+}
+
+export function counterState(
+  locationOid: Int64,
+  window: CounterWindow,
+  items: ItemCount[],
+  watermarks: Record<string, number> = {},
+): CounterState {
+  return {
+    ...emptyCounter(locationOid, window),
+    location: `Location ${locationOid}`,
+    items,
+    total: items.reduce((sum, item) => sum + item.count, 0),
+    watermarks,
+    updatedAt: new Date(Date.UTC(2026, 10, 22, 11)).toISOString(),
+  };
+}
+
+const byRank = (a: TopItemRow, b: TopItemRow): number => (a.window < b.window ? -1 : a.window > b.window ? 1 : a.item_rank - b.item_rank);
+const rowFields = (row: TopItemRow): TopItemRow => ({
+  geographical_location_oid: row.geographical_location_oid,
+  geographical_location: row.geographical_location,
+  item_rank: row.item_rank,
+  item_name: row.item_name,
+  item_count: row.item_count,
+  window: row.window,
+  window_start: row.window_start,
+  window_end: row.window_end,
+});
+
+/**
+ * What every CounterStore must do: conditional commits (create only if absent, replace only on the
+ * etag read), counter and rows written together, and listing by location and windows. `create`
+ * returns an empty store.
+ */
+export function counterStoreContract(name: string, create: () => Promise<CounterStoreUnderTest> | CounterStoreUnderTest): void {
+  describe(`CounterStore contract: ${name}`, () => {
+    it('reads nothing for counters that do not exist', async () => {
+      const { store } = await create();
+      expect((await store.read('1', ['all', '2026-11-22T10'])).size).toBe(0);
+    });
+
+    it('creates a counter only if it does not exist yet', async () => {
+      const { store } = await create();
+      const state = counterState('1', 'all', [{ name: 'car', count: 2 }], { '7': 12 });
+      expect(await store.commit({ state, expectedEtag: null, rows: rowsOfCounter(state, 10) })).toBe(true);
+      expect(await store.commit({ state, expectedEtag: null, rows: rowsOfCounter(state, 10) })).toBe(false);
+
+      const stored = (await store.read('1', ['all'])).get('all');
+      expect(stored?.state).toEqual(state);
+      expect(typeof stored?.etag).toBe('string');
+    });
+
+    it('replaces a counter only with the etag it was read at, and the etag changes on every write', async () => {
+      const { store } = await create();
+      const first = counterState('1', 'all', [{ name: 'car', count: 1 }], { '3': 1 });
+      await store.commit({ state: first, expectedEtag: null, rows: rowsOfCounter(first, 10) });
+      const read1 = (await store.read('1', ['all'])).get('all')!;
+
+      const second = counterState('1', 'all', [{ name: 'car', count: 2 }], { '3': 2 });
+      expect(await store.commit({ state: second, expectedEtag: read1.etag, rows: rowsOfCounter(second, 10) })).toBe(true);
+      const read2 = (await store.read('1', ['all'])).get('all')!;
+      expect(read2.etag).not.toBe(read1.etag);
+      expect(read2.state).toEqual(second);
+
+      // A writer still holding the first etag lost the race: refused, nothing changes.
+      const stale = counterState('1', 'all', [{ name: 'car', count: 99 }], { '3': 9 });
+      expect(await store.commit({ state: stale, expectedEtag: read1.etag, rows: rowsOfCounter(stale, 10) })).toBe(false);
+      expect((await store.read('1', ['all'])).get('all')?.state).toEqual(second);
+    });
+
+    it('lets exactly one of two writers with the same etag win', async () => {
+      const { store } = await create();
+      const base = counterState('5', 'all', [{ name: 'car', count: 1 }]);
+      await store.commit({ state: base, expectedEtag: null, rows: rowsOfCounter(base, 10) });
+      const { etag } = (await store.read('5', ['all'])).get('all')!;
+      const a = counterState('5', 'all', [{ name: 'car', count: 2 }]);
+      const b = counterState('5', 'all', [
+        { name: 'bus', count: 1 },
+        { name: 'car', count: 1 },
+      ]);
+      const results = await Promise.all([
+        store.commit({ state: a, expectedEtag: etag, rows: rowsOfCounter(a, 10) }),
+        store.commit({ state: b, expectedEtag: etag, rows: rowsOfCounter(b, 10) }),
+      ]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect((await store.read('5', ['all'])).get('all')?.state).toEqual(results[0] ? a : b);
+    });
+
+    it('keeps counters of different windows and locations apart, and lists them by filter', async () => {
+      const { store } = await create();
+      const states = [
+        counterState('9007199254740993', 'all', [{ name: 'car', count: 3 }]),
+        counterState('9007199254740993', '2026-11-22T10', [{ name: 'car', count: 1 }]),
+        counterState('9007199254740993', '2026-11-22T12', [{ name: 'car', count: 2 }]),
+        counterState('9007199254740992', 'all', [{ name: 'bus', count: 1 }]),
+        counterState('9007199254740992', '2026-11-22T11', [{ name: 'bus', count: 1 }]),
+      ];
+      for (const state of states) await store.commit({ state, expectedEtag: null, rows: rowsOfCounter(state, 10) });
+
+      const key = (state: CounterState): string => `${state.locationOid}|${state.window}`;
+      const keys = async (filter: Parameters<CounterStore['list']>[0]): Promise<string[]> => (await store.list(filter)).map(key).sort();
+
+      expect(await keys({})).toEqual(states.map(key).sort());
+      expect(await keys({ locationOid: '9007199254740993' })).toEqual(states.slice(0, 3).map(key).sort());
+      expect(await keys({ windows: ['all'] })).toEqual(['9007199254740992|all', '9007199254740993|all']);
+      expect(await keys({ windows: ['2026-11-22T10', '2026-11-22T12'] })).toEqual([
+        '9007199254740993|2026-11-22T10',
+        '9007199254740993|2026-11-22T12',
+      ]);
+      expect(await keys({ windows: ['2026-11-22T10', '2026-11-22T11', '2026-11-22T12'], locationOid: '9007199254740992' })).toEqual([
+        '9007199254740992|2026-11-22T11',
+      ]);
+      expect(await keys({ windows: ['all', '2026-11-22T11'] })).toEqual([
+        '9007199254740992|2026-11-22T11',
+        '9007199254740992|all',
+        '9007199254740993|all',
+      ]);
+      expect(await keys({ windows: [] })).toEqual([]);
+      expect((await store.list({ locationOid: '9007199254740993', windows: ['all'] }))[0]).toEqual(states[0]);
+    });
+
+    it('writes the rows with their counter, replacing changed ones and dropping those past the new count', async () => {
+      const { store, rows } = await create();
+      if (!rows) return;
+      const first = counterState('3', '2026-11-22T10', [
+        { name: 'car', count: 3 },
+        { name: 'bus', count: 2 },
+        { name: 'van', count: 1 },
+      ]);
+      await store.commit({ state: first, expectedEtag: null, rows: rowsOfCounter(first, 3) });
+      expect((await rows('3')).map(rowFields).sort(byRank)).toEqual(rowsOfCounter(first, 3));
+
+      const { etag } = (await store.read('3', ['2026-11-22T10'])).get('2026-11-22T10')!;
+      const second = counterState('3', '2026-11-22T10', [
+        { name: 'bus', count: 4 },
+        { name: 'car', count: 3 },
+        { name: 'van', count: 1 },
+      ]);
+      // Fewer rows than before, as after MATERIALIZED_TOP was lowered: rank 3 must go.
+      expect(await store.commit({ state: second, expectedEtag: etag, rows: rowsOfCounter(second, 2) })).toBe(true);
+      expect((await rows('3')).map(rowFields).sort(byRank)).toEqual(rowsOfCounter(second, 2));
+    });
+
+    it('leaves the rows alone when a commit is refused', async () => {
+      const { store, rows } = await create();
+      if (!rows) return;
+      const first = counterState('4', 'all', [{ name: 'car', count: 1 }]);
+      await store.commit({ state: first, expectedEtag: null, rows: rowsOfCounter(first, 10) });
+      const refused = counterState('4', 'all', [{ name: 'tram', count: 5 }]);
+      expect(await store.commit({ state: refused, expectedEtag: null, rows: rowsOfCounter(refused, 10) })).toBe(false);
+      expect((await rows('4')).map(rowFields)).toEqual(rowsOfCounter(first, 10));
+    });
+  });
+}
