@@ -44,7 +44,8 @@ export interface ReplayStatus {
   readonly instanceId: string;
   readonly runtimeStatus: ReplayRuntimeStatus;
   readonly input: ReplayRequest;
-  readonly customStatus: ReplayProgress;
+  /** Null until the blobs of the range are listed, as before the orchestration's first setCustomStatus. */
+  readonly customStatus: ReplayProgress | null;
   readonly output: ReplayReport | { error: string } | null;
   readonly createdTime: string;
   readonly lastUpdatedTime: string;
@@ -56,7 +57,7 @@ interface Job {
   readonly createdTime: string;
   lastUpdatedTime: string;
   status: ReplayRuntimeStatus;
-  blobsTotal: number;
+  blobsTotal: number | null;
   readonly done: BlobReplayResult[];
   output: ReplayReport | { error: string } | null;
   run?: Promise<void>;
@@ -124,7 +125,7 @@ export class LocalReplays {
       instanceId: job.id,
       runtimeStatus: job.status,
       input: job.request,
-      customStatus: replayProgress(job.blobsTotal, job.done),
+      customStatus: job.blobsTotal === null ? null : replayProgress(job.blobsTotal, job.done),
       output: job.output,
       createdTime: job.createdTime,
       lastUpdatedTime: job.lastUpdatedTime,

@@ -314,7 +314,10 @@ function createMaintenance(parts: {
       const purged = await parts.store.changes.purgeThrough(parts.changePump.position());
       let segments = 0;
       for (let partition = 0; partition < parts.eventLog.partitionCount; partition += 1) {
-        const readers = [...parts.logConsumers.map((consumer) => consumer.position(partition)), ...parts.components.flatMap((component) => (component.logPosition ? [component.logPosition(partition)] : []))];
+        const readers = [
+          ...parts.logConsumers.map((consumer) => consumer.position(partition)),
+          ...parts.components.flatMap((component) => (component.logPosition ? [component.logPosition(partition)] : [])),
+        ];
         const oldestNeeded = Math.min(...readers);
         if (Number.isFinite(oldestNeeded)) segments += parts.eventLog.retainFrom(partition, oldestNeeded);
       }

@@ -233,6 +233,12 @@ function gitCommit(): string | null {
   }
 }
 
+function countBy<T>(values: readonly T[], key: (value: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[key(value)] = (counts[key(value)] ?? 0) + 1;
+  return counts;
+}
+
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve: () => void = () => undefined;
   const promise = new Promise<void>((done) => {
@@ -588,6 +594,8 @@ async function run(settings: Settings): Promise<BenchResults> {
         stored: health.counters.stored,
         expected_duplicates: totals.duplicates,
         duplicates: health.counters.duplicates,
+        mismatch_count: mismatches.length,
+        mismatches_by_window: countBy(mismatches, (mismatch) => mismatch.window),
         mismatches: mismatches.slice(0, 50),
         problems,
       },

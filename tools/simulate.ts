@@ -672,6 +672,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       summary = await runSimulation(run, sink, {
         signal: io.signal,
         onProgress: (state) =>
+          // Before the first answer there is no rate to show, and the bar's ETA would read NaN.
+          state.sent > 0 &&
           progress.update(state.sent, {
             rate: `${formatCount((state.sent * 1000) / Math.max(1, state.elapsedMs))}/s`,
             accepted: formatCount(state.accepted),

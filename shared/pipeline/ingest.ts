@@ -51,16 +51,19 @@ export async function ingestBatch(messages: readonly IngestMessage[], deps: Inge
   const summary: IngestSummary = { received, stored: 0, duplicates: 0, conflicts: 0, invalid: letters.length, unknown_location: 0 };
   if (letters.length > 0) await deps.deadLetters.write(batchKeyOf(messages), letters);
 
-  // A copy repeated inside the batch is settled here; the first copy goes to the store.
+  // The batch's first copy of each detection goes to the store; later copies in the batch are
+  // duplicates, judged for conflicts against whichever copy wins (stored earlier, or this batch's first).
   const firstCopies = new Map<string, Detection>();
+  const repeats = new Map<string, Detection[]>();
   for (const detection of valid) {
-    const first = firstCopies.get(detection.detectionOid);
-    if (!first) {
+    if (!firstCopies.has(detection.detectionOid)) {
       firstCopies.set(detection.detectionOid, detection);
       continue;
     }
     summary.duplicates += 1;
-    if (!sameFacts(first, detection)) summary.conflicts += 1;
+    const list = repeats.get(detection.detectionOid);
+    if (list) list.push(detection);
+    else repeats.set(detection.detectionOid, [detection]);
   }
 
   if (firstCopies.size > 0) {
@@ -81,13 +84,18 @@ export async function ingestBatch(messages: readonly IngestMessage[], deps: Inge
     const outcomes = await deps.dedup.createMany(records);
     outcomes.forEach((outcome, index) => {
       const record = records[index] as DedupRecord;
+      let winner: Pick<DedupRecord, 'locationOid' | 'itemName'> = record;
       if (outcome.status === 'created') {
         summary.stored += 1;
         if (record.location === null) summary.unknown_location += 1;
       } else {
         summary.duplicates += 1;
-        if (outcome.existing && !sameFacts(outcome.existing, record)) summary.conflicts += 1;
+        if (outcome.existing) {
+          winner = outcome.existing;
+          if (!sameFacts(winner, record)) summary.conflicts += 1;
+        }
       }
+      for (const repeat of repeats.get(record.id) ?? []) if (!sameFacts(winner, repeat)) summary.conflicts += 1;
     });
   }
 
@@ -121,7 +129,9 @@ function rawSnippet(body: string | Uint8Array): string {
 export function rawText(value: unknown): string {
   try {
     // The lossless serializer writes numbers kept as text back as the same digits, unquoted.
-    const text = stringifyLossless(value, (_key, field: unknown) => (typeof field === 'bigint' ? new LosslessNumber(field.toString()) : field));
+    const text = stringifyLossless(value, (_key, field: unknown) =>
+      typeof field === 'bigint' ? new LosslessNumber(field.toString()) : field,
+    );
     return text === undefined ? String(value) : text.length > MAX_RAW_CHARS ? `${text.slice(0, MAX_RAW_CHARS)}…` : text;
   } catch {
     // Nesting deep enough to overflow JSON.stringify overflows String() too (it recurses through join).

@@ -76,9 +76,13 @@ it(`survives ${KILLS} kill -9 at random points with exact counts`, async () => {
   expect(restarts).toHaveLength(KILLS);
   expect(sent.acknowledged).toBe(batches.length);
 
-  const health = await waitForDrain((runtime as RunningRuntime).url);
-  expect(await tableDifferences((runtime as RunningRuntime).url, generator)).toEqual([]);
-  expect(exactCounters(health)).toEqual({ stored: generator.truth.totals.distinct, unknown_location: generator.truth.totals.unknownLocation, acceptedMinusStoredDuplicatesBacklog: 0 });
+  const health = await waitForDrain(runtime.url);
+  expect(await tableDifferences(runtime.url, generator)).toEqual([]);
+  expect(exactCounters(health)).toEqual({
+    stored: generator.truth.totals.distinct,
+    unknown_location: generator.truth.totals.unknownLocation,
+    acceptedMinusStoredDuplicatesBacklog: 0,
+  });
 
   // One more clean restart: everything is still there and nothing is counted again.
   await runtime?.stop();

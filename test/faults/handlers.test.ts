@@ -127,7 +127,10 @@ async function served(harness: Harness, window: string): Promise<ServedRow[]> {
 }
 
 async function expectExact(harness: Harness, generator: DetectionGenerator): Promise<void> {
-  const differences = await differencesFromTruth(generator.truth, (window) => served(harness, window), { hours: true, locationNames: LOCATION_NAMES });
+  const differences = await differencesFromTruth(generator.truth, (window) => served(harness, window), {
+    hours: true,
+    locationNames: LOCATION_NAMES,
+  });
   expect(differences).toEqual([]);
   const metrics = await harness.services.metrics.read();
   expect(metrics.stored).toBe(generator.truth.totals.distinct);

@@ -84,7 +84,11 @@ it(`stalls and retries through ${OUTAGES} storage outage(s), dropping nothing`, 
 
   const health = await waitForDrain(target.url);
   expect(await tableDifferences(target.url, generator)).toEqual([]);
-  expect(exactCounters(health)).toEqual({ stored: generator.truth.totals.distinct, unknown_location: generator.truth.totals.unknownLocation, acceptedMinusStoredDuplicatesBacklog: 0 });
+  expect(exactCounters(health)).toEqual({
+    stored: generator.truth.totals.distinct,
+    unknown_location: generator.truth.totals.unknownLocation,
+    acceptedMinusStoredDuplicatesBacklog: 0,
+  });
 
   // Dead letters: every invalid event is there. A letter may be there twice, when its upload reached
   // Azurite just as it stopped and the request was retried; nothing else is.
@@ -103,7 +107,8 @@ it(`stalls and retries through ${OUTAGES} storage outage(s), dropping nothing`, 
   const problem = await eventually(async () => {
     const captured = await readCapture(connectionString);
     if (captured.gapsOrDoubles.length > 0) return captured.gapsOrDoubles.join('; ');
-    if (captured.detectionOids.size !== generator.truth.totals.distinct) return `captured ${captured.detectionOids.size} of ${generator.truth.totals.distinct} detections`;
+    if (captured.detectionOids.size !== generator.truth.totals.distinct)
+      return `captured ${captured.detectionOids.size} of ${generator.truth.totals.distinct} detections`;
     return undefined;
   }, 60_000);
   expect(problem).toBeUndefined();

@@ -93,7 +93,7 @@ describe('the bad-input corpus over HTTP', () => {
 
   const addItems = (location: string, items: Readonly<Record<string, number>>): void => {
     let table = tables.get(location);
-    if (!table) tables.set(location, (table = new Map()));
+    if (!table) tables.set(location, (table = new Map<string, number>()));
     for (const [name, count] of Object.entries(items)) table.set(name, (table.get(name) ?? 0) + count);
   };
 
@@ -151,7 +151,11 @@ describe('the bad-input corpus over HTTP', () => {
       item_name: 'after the bad input',
       timestamp_detected: Date.UTC(2026, 10, 22, 10, 15),
     }));
-    const response = await fetch(`${runtime.url}/api/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(good) });
+    const response = await fetch(`${runtime.url}/api/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(good),
+    });
     expect(response.status).toBe(202);
     expected.accepted += good.length;
     expected.stored += good.length;
@@ -168,12 +172,14 @@ describe('the bad-input corpus over HTTP', () => {
     const served = new Map<string, Map<string, number>>();
     for (const row of rows) {
       let table = served.get(row.geographical_location_oid);
-      if (!table) served.set(row.geographical_location_oid, (table = new Map()));
+      if (!table) served.set(row.geographical_location_oid, (table = new Map<string, number>()));
       table.set(row.item_name, row.item_count);
       expect(row.geographical_location).toBe(NAMES.get(row.geographical_location_oid) ?? null);
     }
     const asObject = (map: Map<string, Map<string, number>>): Record<string, Record<string, number>> =>
-      Object.fromEntries([...map].map(([location, table]) => [location, Object.fromEntries([...table].sort(([a], [b]) => (a < b ? -1 : 1)))]));
+      Object.fromEntries(
+        [...map].map(([location, table]) => [location, Object.fromEntries([...table].sort(([a], [b]) => (a < b ? -1 : 1)))]),
+      );
     expect(asObject(served)).toEqual(asObject(tables));
   });
 
@@ -197,7 +203,9 @@ describe('the bad-input corpus over HTTP', () => {
     for (const row of rejectedRows) {
       const found = letters.some(
         (letter) =>
-          letter.index === row.index && (row.field === null || letter.reason.startsWith(`${row.field}: `)) && (row.reason === undefined || row.reason.test(letter.reason)),
+          letter.index === row.index &&
+          (row.field === null || letter.reason.startsWith(`${row.field}: `)) &&
+          (row.reason === undefined || row.reason.test(letter.reason)),
       );
       expect({ kind: row.requestKind, index: row.index, found }).toEqual({ kind: row.requestKind, index: row.index, found: true });
     }

@@ -77,6 +77,8 @@ function sampleResults(overrides: Partial<BenchResults> = {}): BenchResults {
       stored: 950_000,
       expected_duplicates: 50_000,
       duplicates: 50_000,
+      mismatch_count: 0,
+      mismatches_by_window: {},
       mismatches: [],
       problems: [],
     },

@@ -13,7 +13,10 @@ export const LOCATION_NAMES = new Map(Array.from({ length: LOCATION_COUNT }, (_,
 export const TRAFFIC_NOW = Date.UTC(2026, 10, 22, 10, 30);
 
 export function writeDatasetB(path: string): void {
-  writeFileSync(path, ['geographical_location_oid,geographical_location', ...[...LOCATION_NAMES].map(([oid, name]) => `${oid},${name}`)].join('\n') + '\n');
+  writeFileSync(
+    path,
+    ['geographical_location_oid,geographical_location', ...[...LOCATION_NAMES].map(([oid, name]) => `${oid},${name}`)].join('\n') + '\n',
+  );
 }
 
 export function trafficGenerator(seed: number, overrides: { invalid?: number } = {}): DetectionGenerator {
@@ -42,6 +45,8 @@ export interface SendReport {
   /** Requests that failed (refused connection, reset, 5xx) and were sent again. */
   retried: number;
   statuses: Map<number | string, number>;
+  /** The first few error answers (5xx bodies), to judge whether they say what went wrong. */
+  errors: string[];
 }
 
 /**
@@ -50,8 +55,12 @@ export interface SendReport {
  * Keep `concurrency` at 1 when the truth depends on order: the first copy of a detection wins, and
  * a retried batch overtaken by a later one would deliver a later (conflicting) copy first.
  */
-export async function sendAll(target: Target, batches: readonly unknown[][], options: { concurrency: number; onAcknowledged?: (count: number) => void; stopAfterMs?: number }): Promise<SendReport> {
-  const report: SendReport = { acknowledged: 0, retried: 0, statuses: new Map() };
+export async function sendAll(
+  target: Target,
+  batches: readonly unknown[][],
+  options: { concurrency: number; onAcknowledged?: (count: number) => void; stopAfterMs?: number },
+): Promise<SendReport> {
+  const report: SendReport = { acknowledged: 0, retried: 0, statuses: new Map(), errors: [] };
   const deadline = Date.now() + (options.stopAfterMs ?? 600_000);
   let next = 0;
   const note = (key: number | string): void => void report.statuses.set(key, (report.statuses.get(key) ?? 0) + 1);
@@ -59,7 +68,8 @@ export async function sendAll(target: Target, batches: readonly unknown[][], opt
     while (next < batches.length) {
       const batch = batches[next++] as unknown[];
       for (;;) {
-        if (Date.now() > deadline) throw new Error(`could not deliver every batch before the deadline: ${JSON.stringify([...report.statuses])}`);
+        if (Date.now() > deadline)
+          throw new Error(`could not deliver every batch before the deadline: ${JSON.stringify([...report.statuses])}`);
         let status: number | string;
         try {
           const response = await fetch(`${target.url}/api/events`, {
@@ -69,7 +79,8 @@ export async function sendAll(target: Target, batches: readonly unknown[][], opt
             signal: AbortSignal.timeout(60_000),
           });
           status = response.status;
-          await response.arrayBuffer();
+          const text = await response.text();
+          if (status >= 500 && report.errors.length < 10) report.errors.push(`${status} ${text}`);
         } catch (error) {
           status = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
         }
@@ -108,5 +119,9 @@ export async function tableDifferences(baseUrl: string, generator: DetectionGene
 /** The counters that stay exact whatever the client retried. */
 export function exactCounters(health: Health): { stored: number; unknown_location: number; acceptedMinusStoredDuplicatesBacklog: number } {
   const { accepted, stored, duplicates, unknown_location } = health.counters;
-  return { stored, unknown_location, acceptedMinusStoredDuplicatesBacklog: accepted - (stored + duplicates + (health.backlog.events ?? 0)) };
+  return {
+    stored,
+    unknown_location,
+    acceptedMinusStoredDuplicatesBacklog: accepted - (stored + duplicates + (health.backlog.events ?? 0)),
+  };
 }

@@ -53,12 +53,17 @@ export async function differencesFromTruth(truth: Truth, fetchRows: FetchRows, o
       if (expected.join('\n') !== actual.join('\n')) {
         const missing = expected.filter((entry) => !actual.includes(entry));
         const extra = actual.filter((entry) => !expected.includes(entry));
-        problems.push(`${label} location ${location}: expected ${expected.length} ranked items, got ${actual.length}; missing [${missing.slice(0, 5).join(', ')}] extra [${extra.slice(0, 5).join(', ')}]`);
+        problems.push(
+          `${label} location ${location}: expected ${expected.length} ranked items, got ${actual.length}; missing [${missing.slice(0, 5).join(', ')}] extra [${extra.slice(0, 5).join(', ')}]`,
+        );
       }
       if (options.locationNames) {
         const name = options.locationNames.get(location) ?? null;
         const wrong = actualRows.find((row) => row.geographical_location !== name);
-        if (wrong) problems.push(`${label} location ${location}: named ${JSON.stringify(wrong.geographical_location)}, expected ${JSON.stringify(name)}`);
+        if (wrong)
+          problems.push(
+            `${label} location ${location}: named ${JSON.stringify(wrong.geographical_location)}, expected ${JSON.stringify(name)}`,
+          );
       }
       if (problems.length >= MAX_REPORTED) return problems;
     }

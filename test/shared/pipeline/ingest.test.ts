@@ -1,3 +1,4 @@
+import { createMemoryServices } from '../../../shared/adapters/memory/services';
 import { InMemoryDeadLetters, InMemoryDedupStore, InMemoryMetrics, ManualClock } from '../../../shared/adapters/memory';
 import { ingestBatch, rawText } from '../../../shared/pipeline/ingest';
 import { parseJsonExact } from '../../../shared/domain/json';
@@ -77,5 +78,28 @@ describe('rawText', () => {
     }
     expect(typeof rawText(deep)).toBe('string');
     expect(rawText(10n)).toBe('10');
+  });
+});
+
+describe('conflicts within one batch', () => {
+  it('judges a repeated copy against the copy already stored, not against the batch’s first copy', async () => {
+    const services = createMemoryServices();
+    const deps = { ...services, dedupPartitions: 64 };
+    const original = {
+      geographical_location_oid: 1,
+      video_camera_oid: 2,
+      detection_oid: 77,
+      item_name: 'car',
+      timestamp_detected: 1_700_000_000_000,
+    };
+    await ingestBatch([{ body: original, source: 'eh/0/1' }], deps);
+    const summary = await ingestBatch(
+      [
+        { body: { ...original, item_name: 'bus' }, source: 'eh/0/2' },
+        { body: original, source: 'eh/0/3' },
+      ],
+      deps,
+    );
+    expect(summary).toMatchObject({ stored: 0, duplicates: 2, conflicts: 1 });
   });
 });

@@ -46,10 +46,17 @@ function runAudit(): AuditRun {
   try {
     report = JSON.parse(run.stdout) as typeof report;
   } catch {
-    return { reachable: false, reason: `npm audit printed no report (exit ${String(run.status)}): ${run.stderr.trim().split('\n').pop() ?? ''}` };
+    return {
+      reachable: false,
+      reason: `npm audit printed no report (exit ${String(run.status)}): ${run.stderr.trim().split('\n').pop() ?? ''}`,
+    };
   }
   const counts = report.metadata?.vulnerabilities;
-  if (!counts) return { reachable: false, reason: `the audit endpoint did not answer: ${report.message ?? report.error?.summary ?? 'no advisories in the report'}` };
+  if (!counts)
+    return {
+      reachable: false,
+      reason: `the audit endpoint did not answer: ${report.message ?? report.error?.summary ?? 'no advisories in the report'}`,
+    };
   const names = Object.entries(report.vulnerabilities ?? {})
     .filter(([, vulnerability]) => vulnerability.severity === 'high' || vulnerability.severity === 'critical')
     .map(([name, vulnerability]) => `${name} (${vulnerability.severity})`);

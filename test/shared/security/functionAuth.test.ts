@@ -56,7 +56,7 @@ function httpTriggers(): { name: string; authLevel: string | undefined; route: s
 beforeAll(() => {
   for (const file of functionFiles()) {
     jest.isolateModules(() => {
-      require(file);
+      jest.requireActual<object>(file);
     });
   }
 });
@@ -70,7 +70,9 @@ describe('HTTP functions need auth in Azure', () => {
   });
 
   it('gives every HTTP function but health the function or admin auth level', () => {
-    const open = httpTriggers().filter((trigger) => !ANONYMOUS_ALLOWED.has(trigger.name) && !['function', 'admin'].includes(trigger.authLevel ?? 'function'));
+    const open = httpTriggers().filter(
+      (trigger) => !ANONYMOUS_ALLOWED.has(trigger.name) && !['function', 'admin'].includes(trigger.authLevel ?? 'function'),
+    );
     expect(open).toEqual([]);
     // An absent authLevel means "function" to the host; still, every route should say so explicitly.
     expect(httpTriggers().filter((trigger) => trigger.authLevel === undefined)).toEqual([]);
@@ -84,7 +86,10 @@ describe('HTTP functions need auth in Azure', () => {
 describe('CORS is closed by default', () => {
   function findKeys(value: unknown, wanted: RegExp, path = ''): string[] {
     if (typeof value !== 'object' || value === null) return [];
-    return Object.entries(value).flatMap(([key, inner]) => [...(wanted.test(key) ? [`${path}${key}`] : []), ...findKeys(inner, wanted, `${path}${key}.`)]);
+    return Object.entries(value).flatMap(([key, inner]) => [
+      ...(wanted.test(key) ? [`${path}${key}`] : []),
+      ...findKeys(inner, wanted, `${path}${key}.`),
+    ]);
   }
 
   it('host.json configures no CORS', () => {

@@ -38,7 +38,10 @@ const RULES: readonly SecretRule[] = [
   { name: 'AWS access key id', pattern: /\b(AKIA[0-9A-Z]{16})\b/g },
   { name: 'private key', pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/g },
   { name: 'SAS token signature', pattern: /(?:^|[?&;"'\s])sig=([A-Za-z0-9%+/]{16,}={0,2})/gi },
-  { name: 'Microsoft Entra client secret', pattern: /(?<![A-Za-z0-9_~.-])([A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?![A-Za-z0-9_~.-])/g },
+  {
+    name: 'Microsoft Entra client secret',
+    pattern: /(?<![A-Za-z0-9_~.-])([A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?![A-Za-z0-9_~.-])/g,
+  },
   { name: 'GitHub token', pattern: /\b(gh[pousr]_[A-Za-z0-9]{36})\b/g },
 ];
 
@@ -66,7 +69,10 @@ function scanText(file: string, text: string): Finding[] {
 /** What `git add -A` would pick up: tracked files and untracked files that .gitignore does not exclude. */
 function committableFiles(): string[] | undefined {
   try {
-    const listing = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+    const listing = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+      cwd: ROOT,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return listing.toString('utf8').split('\0').filter(Boolean);
   } catch {
     return undefined;
@@ -86,14 +92,17 @@ const files = committableFiles();
 const inGit = files !== undefined;
 
 describe('secret scan', () => {
-  (inGit ? it : it.skip)(`finds no keys, connection strings or tokens in committable files${inGit ? '' : ' (skipped: not a git work tree)'}`, () => {
-    const findings = (files ?? []).flatMap((file) => {
-      const text = readTextFile(join(ROOT, file));
-      return text === undefined ? [] : scanText(file, text);
-    });
-    expect(findings).toEqual([]);
-    expect(files?.length).toBeGreaterThan(10);
-  });
+  (inGit ? it : it.skip)(
+    `finds no keys, connection strings or tokens in committable files${inGit ? '' : ' (skipped: not a git work tree)'}`,
+    () => {
+      const findings = (files ?? []).flatMap((file) => {
+        const text = readTextFile(join(ROOT, file));
+        return text === undefined ? [] : scanText(file, text);
+      });
+      expect(findings).toEqual([]);
+      expect(files?.length).toBeGreaterThan(10);
+    },
+  );
 
   it('does scan untracked files that are not ignored, and skips ignored ones', () => {
     if (!inGit) return;
@@ -107,11 +116,17 @@ describe('secret scan', () => {
       ['storage connection string', `DefaultEndpointsProtocol=https;AccountName=prod;AccountKey=${key64};EndpointSuffix=core.windows.net`],
       ['Cosmos DB connection string', `AccountEndpoint=https://prod.documents.azure.com:443/;AccountKey=${key64};`],
       ['a bare Cosmos DB master key', `const key = '${key64}';`],
-      ['Event Hubs connection string', `Endpoint=sb://prod.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=${randomBytes(32).toString('base64')}`],
+      [
+        'Event Hubs connection string',
+        `Endpoint=sb://prod.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=${randomBytes(32).toString('base64')}`,
+      ],
       ['AWS key id', `aws_access_key_id = AKIA${randomBytes(8).toString('hex').toUpperCase()}`],
       ['PEM private key', ['-----BEGIN', 'RSA PRIVATE KEY-----'].join(' ')],
       ['OpenSSH private key', ['-----BEGIN', 'OPENSSH PRIVATE KEY-----'].join(' ')],
-      ['SAS URL', `https://prod.blob.core.windows.net/c/b?sv=2022-11-02&se=2030-01-01&sp=r&sig=${encodeURIComponent(randomBytes(32).toString('base64'))}`],
+      [
+        'SAS URL',
+        `https://prod.blob.core.windows.net/c/b?sv=2022-11-02&se=2030-01-01&sp=r&sig=${encodeURIComponent(randomBytes(32).toString('base64'))}`,
+      ],
       ['Entra client secret', `AZURE_CLIENT_SECRET=abc8Q~${'x'.repeat(10)}${randomBytes(12).toString('hex')}`],
       ['GitHub token', `token: ghp_${randomBytes(18).toString('hex')}`],
     ];

@@ -55,6 +55,10 @@ export interface BenchResults {
     readonly stored: number;
     readonly expected_duplicates: number;
     readonly duplicates: number;
+    readonly mismatch_count: number;
+    /** Mismatching counts per window checked. */
+    readonly mismatches_by_window: Readonly<Record<string, number>>;
+    /** The first mismatches, for a look. */
     readonly mismatches: readonly Mismatch[];
     readonly problems: readonly string[];
   };
