@@ -4,6 +4,8 @@
 // as a fallback.
 'use strict';
 
+/* global setTimeout */
+
 const HARD_STOP_MS = 5000;
 
 // On a normal stop (SIGTERM from the runtime) the channel is let go too, so nothing keeps the

@@ -71,7 +71,9 @@ export async function startAzurite(options: AzuriteOptions): Promise<Azurite> {
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
   for (;;) {
-    if (exitCode !== undefined) throw new Error(`Azurite exited with code ${String(exitCode)} while starting: ${stderr.trim() || 'no output'}`);
+    if (exitCode !== undefined) {
+      throw new Error(`Azurite exited with code ${String(exitCode)} while starting: ${stderr.trim() || 'no output'}`);
+    }
     if (await canConnect('127.0.0.1', port)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

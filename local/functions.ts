@@ -44,8 +44,8 @@ export async function loadFunctionHandlers(): Promise<FunctionHandlers> {
       topItems: topItems.topItems,
       health: health.health,
       locations: locations.locations,
-      ingest: ingest.ingest as TriggerHandler,
-      aggregate: aggregate.aggregate as TriggerHandler,
+      ingest: ingest.ingest,
+      aggregate: aggregate.aggregate,
       odata: await loadOptionalHandler('odata'),
     };
   } finally {

@@ -44,7 +44,9 @@ export function describeError(error: unknown): string {
 /** Routes an InvocationContext's logs: the handlers' per-batch summaries are debug-level here. */
 export function invocationLogHandler(logger: Logger): LogHandler {
   return (level, ...args) => {
-    const message = args.map((arg) => (typeof arg === 'string' ? arg : arg instanceof Error ? describeError(arg) : JSON.stringify(arg))).join(' ');
+    const message = args
+      .map((arg) => (typeof arg === 'string' ? arg : arg instanceof Error ? describeError(arg) : JSON.stringify(arg)))
+      .join(' ');
     if (level === 'error' || level === 'critical') logger.error(message);
     else if (level === 'warning') logger.warn(message);
     else logger.debug(message);

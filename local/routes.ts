@@ -21,14 +21,17 @@ export interface RawRoute {
 
 export type Route = FunctionRoute | RawRoute;
 
-export type RouteMatch = { kind: 'found'; route: Route; params: Record<string, string> } | { kind: 'method-not-allowed'; allowed: string[] } | { kind: 'none' };
+export type RouteMatch =
+  { kind: 'found'; route: Route; params: Record<string, string> } | { kind: 'method-not-allowed'; allowed: string[] } | { kind: 'none' };
 
 /** Method + path → handler. Components add routes at any time (capture adds POST /api/replay). */
 export class RouteTable {
   private readonly routes: Route[] = [];
 
   add(route: Route): void {
-    const duplicate = this.routes.find((existing) => existing.method === route.method.toUpperCase() && String(existing.path) === String(route.path));
+    const duplicate = this.routes.find(
+      (existing) => existing.method === route.method.toUpperCase() && String(existing.path) === String(route.path),
+    );
     if (duplicate) throw new Error(`route ${route.method} ${String(route.path)} is already served by ${duplicate.name}`);
     this.routes.push({ ...route, method: route.method.toUpperCase() });
   }
@@ -42,7 +45,9 @@ export class RouteTable {
     for (const route of this.routes) {
       const params = matchPath(route.path, pathname);
       if (!params) continue;
-      if (route.method === method.toUpperCase() || (route.method === 'GET' && method.toUpperCase() === 'HEAD')) return { kind: 'found', route, params };
+      if (route.method === method.toUpperCase() || (route.method === 'GET' && method.toUpperCase() === 'HEAD')) {
+        return { kind: 'found', route, params };
+      }
       allowed.push(route.method);
     }
     return allowed.length > 0 ? { kind: 'method-not-allowed', allowed } : { kind: 'none' };

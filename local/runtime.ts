@@ -134,7 +134,10 @@ export async function startRuntime(config: LocalConfig, options: StartOptions = 
       { retryOptions: { maxTries: 3, tryTimeoutInMs: 15_000, retryDelayInMs: 200, maxRetryDelayInMs: 2_000 } },
     );
 
-    const origin = await publishDatasetB(config, blobService, { embeddedStorage: storage.embedded, blobNameExplicit: Boolean(env['DATASET_B_BLOB']) });
+    const origin = await publishDatasetB(config, blobService, {
+      embeddedStorage: storage.embedded,
+      blobNameExplicit: Boolean(env['DATASET_B_BLOB']),
+    });
     const locations: LocationTable = await loadDatasetB(blobService, origin);
     logger.info(
       `Dataset B: ${locations.size} locations loaded from ${origin.container}/${origin.blob}` +
@@ -149,10 +152,14 @@ export async function startRuntime(config: LocalConfig, options: StartOptions = 
     undo.push({ name: 'the event log', run: () => eventLog.close() });
     for (const report of reports) {
       if (report.truncatedBytes > 0) {
-        logger.warn(`event log partition ${report.partition}: cut ${report.truncatedBytes} bytes of an unfinished write at the end (${report.truncatedReason ?? 'torn'})`);
+        logger.warn(
+          `event log partition ${report.partition}: cut ${report.truncatedBytes} bytes of an unfinished write at the end (${report.truncatedReason ?? 'torn'})`,
+        );
       }
     }
-    logger.info(`event log: ${layout.eventLog} (${config.partitions} partitions, ${reports.reduce((sum, report) => sum + report.records, 0)} events kept)`);
+    logger.info(
+      `event log: ${layout.eventLog} (${config.partitions} partitions, ${reports.reduce((sum, report) => sum + report.records, 0)} events kept)`,
+    );
 
     const handlers = await loadFunctionHandlers();
     const routes = new RouteTable();
@@ -160,9 +167,18 @@ export async function startRuntime(config: LocalConfig, options: StartOptions = 
     const logConsumers: LogConsumer[] = [];
     let running = false;
 
-    const changePump = new ChangePump({ store, aggregate: handlers.aggregate, batchSize: CHANGE_BATCH_SIZE, logger: logger.child('aggregate') });
-    const makeConsumer = (consumerOptions: Pick<LogConsumerOptions, 'name' | 'handle' | 'batchSize' | 'afterCommit' | 'idlePollMs'>): LogConsumer => {
-      if (logConsumers.some((consumer) => consumer.name === consumerOptions.name)) throw new Error(`a log consumer named ${consumerOptions.name} exists`);
+    const changePump = new ChangePump({
+      store,
+      aggregate: handlers.aggregate,
+      batchSize: CHANGE_BATCH_SIZE,
+      logger: logger.child('aggregate'),
+    });
+    const makeConsumer = (
+      consumerOptions: Pick<LogConsumerOptions, 'name' | 'handle' | 'batchSize' | 'afterCommit' | 'idlePollMs'>,
+    ): LogConsumer => {
+      if (logConsumers.some((consumer) => consumer.name === consumerOptions.name)) {
+        throw new Error(`a log consumer named ${consumerOptions.name} exists`);
+      }
       const consumer = new LogConsumer({
         ...consumerOptions,
         log: eventLog,
@@ -265,7 +281,12 @@ export async function startRuntime(config: LocalConfig, options: StartOptions = 
     try {
       for (const component of components) await component.start?.();
       running = true;
-      server = new LocalHttpServer({ routes, staticDir: join(__dirname, 'dashboard'), maxBodyBytes: config.maxBodyBytes, logger: logger.child('http') });
+      server = new LocalHttpServer({
+        routes,
+        staticDir: join(__dirname, 'dashboard'),
+        maxBodyBytes: config.maxBodyBytes,
+        logger: logger.child('http'),
+      });
       const url = await server.listen(config.port, config.bindAddress);
       (runtime as { url: string }).url = url;
     } catch (error) {
@@ -322,7 +343,9 @@ function createMaintenance(parts: {
         if (Number.isFinite(oldestNeeded)) segments += parts.eventLog.retainFrom(partition, oldestNeeded);
       }
       if (expired + purged + segments > 0) {
-        parts.logger.debug(`forgot ${expired} expired dedup ids, dropped ${purged} aggregated changes and ${segments} consumed log segments`);
+        parts.logger.debug(
+          `forgot ${expired} expired dedup ids, dropped ${purged} aggregated changes and ${segments} consumed log segments`,
+        );
       }
     } catch (error) {
       parts.logger.warn(`maintenance failed, will try again: ${describeError(error)}`);

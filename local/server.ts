@@ -82,7 +82,10 @@ export class LocalHttpServer {
     for (const stream of this.streams) stream.end();
     this.server.closeIdleConnections();
     if (this.inFlight > 0) {
-      await Promise.race([new Promise<void>((resolvePromise) => (this.idle = resolvePromise)), new Promise((resolvePromise) => setTimeout(resolvePromise, graceMs).unref())]);
+      await Promise.race([
+        new Promise<void>((resolvePromise) => (this.idle = resolvePromise)),
+        new Promise((resolvePromise) => setTimeout(resolvePromise, graceMs).unref()),
+      ]);
     }
     for (const socket of this.sockets) socket.destroy();
     await closed;
@@ -127,11 +130,19 @@ export class LocalHttpServer {
       return;
     }
     request.resume();
-    if (!url.pathname.startsWith('/api/') && (method === 'GET' || method === 'HEAD') && this.serveStatic(url.pathname, method, response)) return;
+    if (!url.pathname.startsWith('/api/') && (method === 'GET' || method === 'HEAD') && this.serveStatic(url.pathname, method, response)) {
+      return;
+    }
     sendJson(response, 404, { error: `no route for ${method} ${url.pathname}` });
   }
 
-  private async invoke(route: FunctionRoute, params: Record<string, string>, request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+  private async invoke(
+    route: FunctionRoute,
+    params: Record<string, string>,
+    request: IncomingMessage,
+    response: ServerResponse,
+    url: URL,
+  ): Promise<void> {
     const body = await readBodyUpTo(request, this.options.maxBodyBytes + 1);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers)) {

@@ -57,7 +57,9 @@ export class StatsStream {
       'x-accel-buffering': 'no',
     });
     response.flushHeaders();
-    response.write('retry: 2000\n\n');
+    send(response, 'retry: 2000\n\n');
+    // A client gone mid-write must not become an unhandled 'error' event.
+    response.on('error', () => this.clients.delete(response));
     this.options.track(response);
     this.clients.add(response);
     response.once('close', () => {
@@ -70,16 +72,16 @@ export class StatsStream {
     if (snapshot.comparable !== this.lastComparable) {
       // News for everyone, not only the newcomer.
       this.lastComparable = snapshot.comparable;
-      for (const client of this.clients) client.write(`event: stats\ndata: ${snapshot.payload}\n\n`);
-    } else if (!response.writableEnded) {
-      response.write(`event: stats\ndata: ${snapshot.payload}\n\n`);
+      for (const client of this.clients) send(client, `event: stats\ndata: ${snapshot.payload}\n\n`);
+    } else {
+      send(response, `event: stats\ndata: ${snapshot.payload}\n\n`);
     }
   }
 
   private ensureTimers(): void {
     this.poller ??= setInterval(() => void this.poll(), this.options.intervalMs ?? 250);
     this.heartbeat ??= setInterval(() => {
-      for (const client of this.clients) client.write(': heartbeat\n\n');
+      for (const client of this.clients) send(client, ': heartbeat\n\n');
     }, this.options.heartbeatMs ?? 15_000);
     this.poller.unref();
     this.heartbeat.unref();
@@ -92,7 +94,7 @@ export class StatsStream {
       const snapshot = await this.snapshot();
       if (!snapshot || snapshot.comparable === this.lastComparable) return;
       this.lastComparable = snapshot.comparable;
-      for (const client of this.clients) client.write(`event: stats\ndata: ${snapshot.payload}\n\n`);
+      for (const client of this.clients) send(client, `event: stats\ndata: ${snapshot.payload}\n\n`);
     } finally {
       this.polling = false;
     }
@@ -113,4 +115,8 @@ export class StatsStream {
       return undefined;
     }
   }
+}
+
+function send(client: ServerResponse, text: string): void {
+  if (!client.writableEnded && !client.destroyed) client.write(text);
 }

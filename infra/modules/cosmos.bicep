@@ -121,10 +121,10 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
     // Power BI DirectQuery filters and sorts the flat rows on any column, so every scalar stays
     // indexed (opt-out policy, as the Cosmos DB docs recommend); only the counters' bulky bookkeeping,
     // the ranked item list and the per-partition watermarks, which are rewritten on every commit and
-    // never filtered on, is left out. The partition key uses version 1 hashing, stated rather than
-    // left to the service default (which has not been the same everywhere): the Power BI Cosmos DB
-    // connector is documented not to read containers with large (version 2) partition keys. The
-    // version is fixed once the container exists; a redeploy with a different one fails.
+    // never filtered on, is left out. The partition key keeps version 1 hashing, because the Power BI
+    // Cosmos DB connector does not read containers with large (version 2) partition keys; it is set
+    // explicitly since the default for an omitted version has differed between tools and API
+    // versions. The version is fixed once the container exists: a redeploy with another one fails.
     resource topItems 'containers' = {
       name: topItemsContainerName
       properties: {

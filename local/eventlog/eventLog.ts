@@ -62,9 +62,18 @@ export class EventLog {
       writeFileSync(layoutPath, JSON.stringify({ partitions: options.partitions }) + '\n');
     }
     const opened = await Promise.all(
-      Array.from({ length: options.partitions }, (_, id) => LogPartition.open(join(options.dir, String(id)), id, options.segmentBytes ?? DEFAULT_SEGMENT_BYTES)),
+      Array.from({ length: options.partitions }, (_, id) =>
+        LogPartition.open(join(options.dir, String(id)), id, options.segmentBytes ?? DEFAULT_SEGMENT_BYTES),
+      ),
     );
-    return { log: new EventLog(options.dir, opened.map((item) => item.partition), options.clock ?? systemClock), reports: opened.map((item) => item.report) };
+    return {
+      log: new EventLog(
+        options.dir,
+        opened.map((item) => item.partition),
+        options.clock ?? systemClock,
+      ),
+      reports: opened.map((item) => item.report),
+    };
   }
 
   get partitionCount(): number {

@@ -78,10 +78,17 @@ export class LogPartition {
       await partition.handle.truncate(scan.validBytes);
       await partition.handle.sync();
     }
-    const records = segments.slice(0, -1).reduce((sum, segment, index) => sum + ((segments[index + 1] as Segment).baseSequence - segment.baseSequence), 0);
+    const records = segments
+      .slice(0, -1)
+      .reduce((sum, segment, index) => sum + ((segments[index + 1] as Segment).baseSequence - segment.baseSequence), 0);
     return {
       partition,
-      report: { partition: id, records: records + scan.records, truncatedBytes: scan.fileBytes - scan.validBytes, truncatedReason: scan.reason },
+      report: {
+        partition: id,
+        records: records + scan.records,
+        truncatedBytes: scan.fileBytes - scan.validBytes,
+        truncatedReason: scan.reason,
+      },
     };
   }
 
@@ -295,11 +302,15 @@ export class PartitionReader {
           // A record larger than the chunk: read it whole.
           buffer = Buffer.allocUnsafe(decoded.needed);
           available = readSync(this.fd as number, buffer, 0, decoded.needed, this.filePosition);
-          if (available < decoded.needed) throw new Error(`event-log partition ${this.partition.id}: a durable record is shorter than its length`);
+          if (available < decoded.needed) {
+            throw new Error(`event-log partition ${this.partition.id}: a durable record is shorter than its length`);
+          }
           continue;
         }
         if (decoded.kind === 'corrupt') {
-          throw new Error(`event-log partition ${this.partition.id}: ${decoded.reason} at offset ${segment.baseOffset + this.filePosition + cursor}`);
+          throw new Error(
+            `event-log partition ${this.partition.id}: ${decoded.reason} at offset ${segment.baseOffset + this.filePosition + cursor}`,
+          );
         }
         records.push({
           partition: this.partition.id,

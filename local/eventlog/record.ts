@@ -39,7 +39,14 @@ export function encodeRecord(sequence: number, enqueuedMs: number, key: Buffer, 
 }
 
 export type Decoded =
-  | { readonly kind: 'record'; readonly bytes: number; readonly sequence: number; readonly enqueuedMs: number; readonly key: string; readonly body: Buffer }
+  | {
+      readonly kind: 'record';
+      readonly bytes: number;
+      readonly sequence: number;
+      readonly enqueuedMs: number;
+      readonly key: string;
+      readonly body: Buffer;
+    }
   /** The buffer ends inside this record: read more (or, at the end of the file, it is a torn tail). */
   | { readonly kind: 'incomplete'; readonly needed: number }
   | { readonly kind: 'corrupt'; readonly reason: string };
@@ -48,7 +55,9 @@ export type Decoded =
 export function decodeRecord(buffer: Buffer, position: number, end: number): Decoded {
   if (end - position < PREFIX_BYTES) return { kind: 'incomplete', needed: PREFIX_BYTES };
   const frameLength = buffer.readUInt32LE(position);
-  if (frameLength < FIXED_FRAME_BYTES || frameLength > MAX_FRAME_BYTES) return { kind: 'corrupt', reason: `impossible record length ${frameLength}` };
+  if (frameLength < FIXED_FRAME_BYTES || frameLength > MAX_FRAME_BYTES) {
+    return { kind: 'corrupt', reason: `impossible record length ${frameLength}` };
+  }
   const total = PREFIX_BYTES + frameLength;
   if (end - position < total) return { kind: 'incomplete', needed: total };
   const frame = buffer.subarray(position + PREFIX_BYTES, position + total);

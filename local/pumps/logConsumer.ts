@@ -113,7 +113,9 @@ export class LogConsumer {
           this.options.afterCommit?.(batch);
         } catch (error) {
           failures += 1;
-          warn(`partition ${partition}: batch at sequence ${this.position(partition)} failed (attempt ${failures}), will retry: ${describeError(error)}`);
+          warn(
+            `partition ${partition}: batch at sequence ${this.position(partition)} failed (attempt ${failures}), will retry: ${describeError(error)}`,
+          );
           await this.stopSignal.sleep(backoffMs(failures));
         }
       }

@@ -21,7 +21,9 @@ export class ChangeLog {
   /** Up to `limit` changes after sequence `after`, in order. */
   readAfter(after: number, limit: number): Promise<ChangeDocument[]> {
     return this.database.read(() => {
-      const rows = this.database.statement('SELECT lsn, doc FROM changes WHERE lsn > ? ORDER BY lsn LIMIT ?').all([after, limit]) as unknown as {
+      const rows = this.database
+        .statement('SELECT lsn, doc FROM changes WHERE lsn > ? ORDER BY lsn LIMIT ?')
+        .all([after, limit]) as unknown as {
         lsn: number;
         doc: string;
       }[];

@@ -36,7 +36,7 @@ export class CheckpointStore {
   list(prefix = ''): Promise<Map<string, number>> {
     return this.database.read(() => {
       const rows = this.database
-        .statement("SELECT consumer, position FROM checkpoints WHERE substr(consumer, 1, length(?1)) = ?1 ORDER BY consumer")
+        .statement('SELECT consumer, position FROM checkpoints WHERE substr(consumer, 1, length(?1)) = ?1 ORDER BY consumer')
         .all([prefix]) as unknown as { consumer: string; position: number }[];
       return new Map(rows.map((row) => [row.consumer, row.position]));
     });

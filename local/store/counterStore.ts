@@ -21,7 +21,10 @@ export class SqliteCounterStore implements CounterStore {
     return this.database.read(() => {
       const found = new Map<CounterWindow, StoredCounter>();
       for (const window of windows) {
-        const row = this.database.first<CounterRow>('SELECT state, version FROM counters WHERE location_oid = ? AND time_window = ?', [locationOid, window]);
+        const row = this.database.first<CounterRow>('SELECT state, version FROM counters WHERE location_oid = ? AND time_window = ?', [
+          locationOid,
+          window,
+        ]);
         if (row) found.set(window, { state: JSON.parse(row.state) as CounterState, etag: String(row.version) });
       }
       return found;
@@ -57,15 +60,15 @@ export class SqliteCounterStore implements CounterStore {
   list(filter: { locationOid?: Int64; windows?: readonly CounterWindow[] }): Promise<CounterState[]> {
     return this.database.read(() => {
       const windows = filter.windows === undefined ? null : JSON.stringify(filter.windows);
-      const rows = (
-        filter.locationOid === undefined
-          ? this.database
-              .statement('SELECT state FROM counters WHERE (?1 IS NULL OR time_window IN (SELECT value FROM json_each(?1)))')
-              .all([windows])
-          : this.database
-              .statement('SELECT state FROM counters WHERE location_oid = ?1 AND (?2 IS NULL OR time_window IN (SELECT value FROM json_each(?2)))')
-              .all([filter.locationOid, windows])
-      ) as unknown as { state: string }[];
+      const rows = (filter.locationOid === undefined
+        ? this.database
+            .statement('SELECT state FROM counters WHERE (?1 IS NULL OR time_window IN (SELECT value FROM json_each(?1)))')
+            .all([windows])
+        : this.database
+            .statement(
+              'SELECT state FROM counters WHERE location_oid = ?1 AND (?2 IS NULL OR time_window IN (SELECT value FROM json_each(?2)))',
+            )
+            .all([filter.locationOid, windows])) as unknown as { state: string }[];
       return rows
         .map((row) => JSON.parse(row.state) as CounterState)
         .sort((a, b) => compareInt64(a.locationOid, b.locationOid) || (a.window < b.window ? -1 : a.window > b.window ? 1 : 0));

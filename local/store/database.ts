@@ -123,7 +123,7 @@ export class LocalDatabase {
       try {
         return Promise.resolve(op());
       } catch (error) {
-        return Promise.reject(error as Error);
+        return Promise.reject(asError(error));
       }
     }
     return new Promise<T>((resolve, reject) => {
@@ -141,7 +141,7 @@ export class LocalDatabase {
       try {
         return Promise.resolve(fn());
       } catch (error) {
-        return Promise.reject(error as Error);
+        return Promise.reject(asError(error));
       }
     }
     return this.mutex.run(() => {
@@ -231,4 +231,8 @@ export class LocalDatabase {
   private assertOpen(): void {
     if (this.closed) throw new Error('the local store is closed');
   }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }

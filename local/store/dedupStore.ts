@@ -41,14 +41,19 @@ export class SqliteDedupStore implements DedupStore {
     if (records.length === 0) return Promise.resolve([]);
     return this.database.write(() => {
       const nowMs = this.clock.now();
-      const insert = this.database.statement('INSERT INTO dedup (pk, id, facts, stored_ms) VALUES (?, ?, ?, ?) ON CONFLICT (pk, id) DO NOTHING');
+      const insert = this.database.statement(
+        'INSERT INTO dedup (pk, id, facts, stored_ms) VALUES (?, ?, ?, ?) ON CONFLICT (pk, id) DO NOTHING',
+      );
       const revive = this.database.statement('UPDATE dedup SET facts = ?, stored_ms = ? WHERE pk = ? AND id = ?');
       const append = this.database.statement('INSERT INTO changes (doc) VALUES (?)');
       let head = 0;
       const outcomes = records.map((record): CreateOutcome => {
         const facts = JSON.stringify({ locationOid: record.locationOid, itemName: record.itemName } satisfies Facts);
         if (insert.run([record.pk, record.id, facts, nowMs]).changes !== 1) {
-          const existing = this.database.first<ExistingRow>('SELECT facts, stored_ms FROM dedup WHERE pk = ? AND id = ?', [record.pk, record.id]);
+          const existing = this.database.first<ExistingRow>('SELECT facts, stored_ms FROM dedup WHERE pk = ? AND id = ?', [
+            record.pk,
+            record.id,
+          ]);
           if (existing && nowMs - existing.stored_ms < this.ttlMs) {
             const stored = JSON.parse(existing.facts) as Facts;
             return { status: 'duplicate', existing: { locationOid: stored.locationOid, itemName: stored.itemName } };

@@ -37,7 +37,12 @@ export function openLocalStore(path: string, options: LocalStoreOptions): LocalS
   const database = LocalDatabase.open(path);
   try {
     ensureSchema(database);
-    pinSetting(database, 'SCHEMA_VERSION', SCHEMA_VERSION, 'this store was written by another version of the runtime; start with an empty DATA_DIR');
+    pinSetting(
+      database,
+      'SCHEMA_VERSION',
+      SCHEMA_VERSION,
+      'this store was written by another version of the runtime; start with an empty DATA_DIR',
+    );
     pinSetting(
       database,
       'DEDUP_PARTITIONS',

@@ -9,7 +9,9 @@ export class SqliteMetricsStore implements MetricsStore {
     const changes = COUNTER_NAMES.filter((name) => (delta[name] ?? 0) !== 0);
     if (changes.length === 0) return Promise.resolve();
     return this.database.write(() => {
-      const upsert = this.database.statement('INSERT INTO metrics (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value');
+      const upsert = this.database.statement(
+        'INSERT INTO metrics (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value',
+      );
       for (const name of changes) upsert.run([name, delta[name] ?? 0]);
     });
   }

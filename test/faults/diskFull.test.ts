@@ -30,11 +30,20 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
 });
 
-it('refuses what it cannot store, says why, and recovers exactly once space is back', async () => {
-  const seed = runSeed('disk full');
-  const dataDir = join(root, 'data');
-  const diskFull = join(root, 'disk-is-full');
-  const datasetB = join(root, 'locations.csv');
+const SCENARIOS = [
+  // Both files live on the data disk: the append fails first, so nothing is published.
+  { name: 'the event log and the store', files: '(eventlog|store\\.sqlite)' },
+  // Only the store's writes fail (its WAL grows, the log's segment still has room): events are
+  // durable in the log before the request fails, and the client's retry sends them again.
+  { name: 'the store only', files: 'store\\.sqlite' },
+] as const;
+
+it.each(SCENARIOS)('a full disk under $name: refuses what it cannot store, says why, and recovers exactly', async ({ name, files }) => {
+  const seed = runSeed(`disk full (${name})`);
+  const scenarioRoot = mkdtempSync(join(root, 'scenario-'));
+  const dataDir = join(scenarioRoot, 'data');
+  const diskFull = join(scenarioRoot, 'disk-is-full');
+  const datasetB = join(scenarioRoot, 'locations.csv');
   writeDatasetB(datasetB);
   const launch = (): Promise<RunningRuntime> =>
     launchRuntime({
@@ -44,8 +53,8 @@ it('refuses what it cannot store, says why, and recovers exactly once space is b
         DATASET_B_PATH: datasetB,
         PARTITIONS: '4',
         FAULT_FS_SWITCH: diskFull,
-        // The event log and the store; Azurite (a separate process) keeps its own disk.
-        FAULT_FS_MATCH: `^${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/(eventlog|store\\.sqlite)`,
+        // Azurite (a separate process) keeps its own disk.
+        FAULT_FS_MATCH: `^${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/${files}`,
       },
     });
   runtime = await launch();
@@ -68,7 +77,8 @@ it('refuses what it cannot store, says why, and recovers exactly once space is b
   // While the disk was full, requests were answered (not hung), never with a 202, and the answer named the cause.
   expect(sent.retried).toBeGreaterThan(0);
   expect(sent.errors.length).toBeGreaterThan(0);
-  for (const error of sent.errors) expect(error).toMatch(/^50[03] .*(ENOSPC|no space left)/s);
+  // SQLite reports a failed write as a "disk I/O error"; the event log passes ENOSPC through.
+  for (const error of sent.errors) expect(error).toMatch(/^50[03] .*(ENOSPC|no space left|disk I\/O error|disk is full)/s);
   expect(runtime.child.exitCode).toBeNull();
 
   const health = await waitForDrain(target.url);
@@ -87,4 +97,6 @@ it('refuses what it cannot store, says why, and recovers exactly once space is b
   expect(again.counters).toEqual(health.counters);
   expect(await tableDifferences(runtime.url, generator)).toEqual([]);
   expect((await getJson<Health>(`${runtime.url}/api/health`)).status).toBe('ready');
+  await runtime.stop();
+  runtime = undefined;
 });

@@ -23,6 +23,8 @@ const LOCATION_COUNT = 20;
 const LOCATION_NAMES = new Map(Array.from({ length: LOCATION_COUNT }, (_, i) => [String(i + 1), `Location ${i + 1}`]));
 const NOW = Date.UTC(2026, 10, 22, 10, 30);
 
+jest.setTimeout(scale(60_000, 600_000));
+
 interface Harness {
   readonly store: LocalStore;
   readonly services: Services;
@@ -244,41 +246,62 @@ describe('two aggregate workers racing on the same changes', () => {
 });
 
 describe('the store runs out of space', () => {
+  /**
+   * Delivers batches in order as a pump does: a batch that fails is retried, never skipped. While
+   * the store is full each attempt must fail with a clear error and leave no trace; once space is
+   * back the same batch goes through and the stream continues.
+   */
+  async function deliverThroughFullStore<T>(
+    harness: Harness,
+    batches: readonly T[],
+    deliver: (batch: T) => Promise<void>,
+    /** What a failed attempt must leave unchanged. */
+    snapshot: () => Promise<unknown>,
+  ): Promise<{ failures: string[]; unchanged: boolean[] }> {
+    const db = harness.store.database.db;
+    // SQLite's own limit on the file size: the next page it needs fails with SQLITE_FULL, exactly as a full disk does.
+    const pages = (db.get('PRAGMA page_count') as { page_count: number }).page_count;
+    db.exec(`PRAGMA max_page_count = ${pages}`);
+    const failures: string[] = [];
+    const unchanged: boolean[] = [];
+    let full = true;
+    for (const batch of batches) {
+      const before = JSON.stringify(await snapshot());
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await deliver(batch);
+          break;
+        } catch (error) {
+          if (!full) throw error;
+          failures.push((error as Error).message);
+          unchanged.push(JSON.stringify(await snapshot()) === before);
+          // Three failed attempts, then space comes back and the pump's next retry succeeds.
+          if (attempt >= 3) {
+            db.exec('PRAGMA max_page_count = 1073741823');
+            full = false;
+          }
+        }
+      }
+    }
+    return { failures, unchanged };
+  }
+
   it('fails the batch with a clear error, keeps the store intact, and recovers once space is back', async () => {
     const seed = runSeed('disk full');
     const { generator, messages } = stream(seed, scale(3_000, 20_000));
     const harness = open();
-    const db = harness.store.database.db;
     try {
       const batches = chunks(messages, 200);
       const half = Math.floor(batches.length / 2);
       for (const batch of batches.slice(0, half)) await deliverToIngest(harness, batch);
-      const before = await harness.services.metrics.read();
-      const changesBefore = (await allChanges(harness)).length;
-
-      // SQLite's own limit on the file size: the next page it needs fails with SQLITE_FULL, exactly as a full disk does.
-      const pages = (db.get('PRAGMA page_count') as { page_count: number }).page_count;
-      db.exec(`PRAGMA max_page_count = ${pages}`);
-      const failures: string[] = [];
-      for (const batch of batches.slice(half)) {
-        try {
-          await deliverToIngest(harness, batch);
-        } catch (error) {
-          failures.push((error as Error).message);
-        }
-      }
-      expect(failures.length).toBeGreaterThan(0);
+      const { failures, changesWhileFull } = await deliverThroughFullStore(harness, batches.slice(half), (batch) =>
+        deliverToIngest(harness, batch),
+      );
+      expect(failures).toHaveLength(3);
       for (const message of failures) expect(message).toMatch(/disk is full|SQLITE_FULL/i);
-
-      // Nothing half-written: the store is consistent, and failed batches left no trace.
-      expect(db.get('PRAGMA integrity_check')).toEqual({ integrity_check: 'ok' });
-      const during = await harness.services.metrics.read();
-      const changesDuring = (await allChanges(harness)).length;
-      expect(during.stored - before.stored).toBe(changesDuring - changesBefore);
-
-      // Space is back: the failed batches are redelivered (as the pump retries) and all counts come out exact.
-      db.exec('PRAGMA max_page_count = 1073741823');
-      for (const batch of batches.slice(half)) await deliverToIngest(harness, batch);
+      // Each failed attempt left nothing behind: the change log did not move between attempts.
+      expect(new Set(changesWhileFull).size).toBe(1);
+      expect(harness.store.database.db.get('PRAGMA integrity_check')).toEqual({ integrity_check: 'ok' });
       for (const changes of chunks(await allChanges(harness), 300)) await deliverToAggregate(harness, changes);
       await expectExact(harness, generator);
     } finally {
@@ -290,26 +313,19 @@ describe('the store runs out of space', () => {
     const seed = runSeed('disk full during aggregate');
     const { generator, messages } = stream(seed, scale(2_000, 20_000));
     const harness = open();
-    const db = harness.store.database.db;
     try {
       for (const batch of chunks(messages, 500)) await deliverToIngest(harness, batch);
       const changes = await allChanges(harness);
-      const pages = (db.get('PRAGMA page_count') as { page_count: number }).page_count;
-      db.exec(`PRAGMA max_page_count = ${pages}`);
-      const failed: ChangeDocument[][] = [];
-      for (const batch of chunks(changes, 150)) {
-        try {
-          await deliverToAggregate(harness, batch);
-        } catch (error) {
-          expect((error as Error).message).toMatch(/disk is full|SQLITE_FULL/i);
-          failed.push(batch);
-        }
-      }
-      expect(failed.length).toBeGreaterThan(0);
-      expect(db.get('PRAGMA integrity_check')).toEqual({ integrity_check: 'ok' });
-      db.exec('PRAGMA max_page_count = 1073741823');
-      // The change pump retries from its checkpoint: every failed batch comes again, in order.
-      for (const batch of failed) await deliverToAggregate(harness, batch);
+      const { failures, unchanged } = await deliverThroughFullStore(
+        harness,
+        chunks(changes, 150),
+        (batch) => deliverToAggregate(harness, batch),
+        () => harness.store.counters.list({}),
+      );
+      expect(failures).toHaveLength(3);
+      for (const message of failures) expect(message).toMatch(/disk is full|SQLITE_FULL/i);
+      expect(unchanged).toEqual([true, true, true]);
+      expect(harness.store.database.db.get('PRAGMA integrity_check')).toEqual({ integrity_check: 'ok' });
       await expectExact(harness, generator);
     } finally {
       await harness.close();

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Azurite, startAzurite } from '../../local/azurite';
 import { freePort } from '../../local/net';
-import { eventually, readCapture, readDeadLetters } from './support/capture';
+import { captureDifference, deadLetterDifferences, eventually, readDeadLetters } from './support/capture';
 import { getJson, launchRuntime, type RunningRuntime, waitForDrain } from './support/runtime';
 import { batchesOf, exactCounters, sendAll, tableDifferences, trafficGenerator, writeDatasetB } from './support/traffic';
 import { faultRandom, runSeed, scale } from './support/truth';
@@ -93,24 +93,10 @@ it(`stalls and retries through ${OUTAGES} storage outage(s), dropping nothing`, 
   // Dead letters: every invalid event is there. A letter may be there twice, when its upload reached
   // Azurite just as it stopped and the request was retried; nothing else is.
   expect(health.counters.invalid).toBe(generator.truth.totals.invalid);
-  const letters = (await readDeadLetters(connectionString)).map((letter) => letter.raw);
-  const unmatched = [...letters];
-  const missing = invalidBodies.filter((body) => {
-    const at = unmatched.indexOf(body);
-    if (at >= 0) unmatched.splice(at, 1);
-    return at < 0;
-  });
-  expect(missing).toEqual([]);
-  expect(unmatched.filter((raw) => !invalidBodies.includes(raw))).toEqual([]);
+  expect(deadLetterDifferences(await readDeadLetters(connectionString), invalidBodies)).toEqual({ missing: [], foreign: [] });
 
   // Capture resumed: every record of every partition is archived exactly once, every detection is in it.
-  const problem = await eventually(async () => {
-    const captured = await readCapture(connectionString);
-    if (captured.gapsOrDoubles.length > 0) return captured.gapsOrDoubles.join('; ');
-    if (captured.detectionOids.size !== generator.truth.totals.distinct)
-      return `captured ${captured.detectionOids.size} of ${generator.truth.totals.distinct} detections`;
-    return undefined;
-  }, 60_000);
+  const problem = await eventually(() => captureDifference(connectionString, generator.truth.totals.distinct), 60_000);
   expect(problem).toBeUndefined();
   expect((await getJson<{ status: string }>(`${target.url}/api/health`)).status).toBe('ready');
 });

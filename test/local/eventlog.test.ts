@@ -26,7 +26,8 @@ function readAll(log: EventLog, partition: number, from = 0): { sequence: number
   const reader = log.reader(partition, from);
   const records: { sequence: number; body: string; key: string; offset: number }[] = [];
   for (let batch = reader.read(7); batch.length > 0; batch = reader.read(7)) {
-    for (const record of batch) records.push({ sequence: record.sequenceNumber, body: record.body.toString('utf8'), key: record.key, offset: record.offset });
+    for (const record of batch)
+      records.push({ sequence: record.sequenceNumber, body: record.body.toString('utf8'), key: record.key, offset: record.offset });
   }
   reader.close();
   return records;
@@ -78,7 +79,9 @@ describe('local event log', () => {
         ]),
       ),
     );
-    const ids = [0, 1, 2, 3].flatMap((partition) => readAll(log, partition).map((record) => (JSON.parse(record.body) as { detection_oid: string }).detection_oid));
+    const ids = [0, 1, 2, 3].flatMap((partition) =>
+      readAll(log, partition).map((record) => (JSON.parse(record.body) as { detection_oid: string }).detection_oid),
+    );
     expect(ids.sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 200 }, (_, index) => String(index)));
     // One camera, one partition.
     for (let partition = 0; partition < 4; partition += 1) {
@@ -112,7 +115,8 @@ describe('local event log', () => {
     appendFileSync(path, Buffer.from([0xde, 0xad]));
 
     const second = await open(1);
-    expect(second.reports[0]).toMatchObject({ records: 1, truncatedReason: expect.any(String) });
+    expect(second.reports[0]).toMatchObject({ records: 1 });
+    expect(typeof second.reports[0]!.truncatedReason).toBe('string');
     expect(second.reports[0]!.truncatedBytes).toBeGreaterThan(0);
     expect(second.log.endSequence(0)).toBe(1);
     await second.log.append([{ key: 'k', body: Buffer.from('three') }]);

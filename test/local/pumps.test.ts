@@ -34,7 +34,16 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 20
 }
 
 function consumer(handle: (batch: LogBatch) => Promise<void>, batchSize = 3): LogConsumer {
-  return new LogConsumer({ name: 'test', log, database: store.database, checkpoints: store.checkpoints, batchSize, logger: quiet, handle, idlePollMs: 20 });
+  return new LogConsumer({
+    name: 'test',
+    log,
+    database: store.database,
+    checkpoints: store.checkpoints,
+    batchSize,
+    logger: quiet,
+    handle,
+    idlePollMs: 20,
+  });
 }
 
 describe('LogConsumer', () => {
@@ -50,7 +59,9 @@ describe('LogConsumer', () => {
     await until(() => pump.backlog() === 0);
     await pump.stop();
 
-    expect([...seen[0]!, ...seen[1]!].sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 10 }, (_, index) => String(index)));
+    expect([...seen[0]!, ...seen[1]!].sort((a, b) => Number(a) - Number(b))).toEqual(
+      Array.from({ length: 10 }, (_, index) => String(index)),
+    );
     for (const partition of [0, 1]) expect(seen[partition]).toEqual([...seen[partition]!].sort((a, b) => Number(a) - Number(b)));
     expect((await store.metrics.read()).stored).toBe(10);
     expect(await store.checkpoints.get('eventlog/test/0')).toBe(log.endSequence(0));

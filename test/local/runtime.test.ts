@@ -6,7 +6,8 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { azuriteConnectionString } from '../../local/azurite';
+import { azuriteConnectionString, startAzurite } from '../../local/azurite';
+
 import {
   getJson,
   type HealthJson,
@@ -37,6 +38,10 @@ interface Row {
 const event = (detection: string | number, location: string | number, item: string, timestamp = T10, camera = 5): string =>
   // Built as text so that ids above 2^53 reach the runtime as exact JSON integers.
   `{"geographical_location_oid":${location},"video_camera_oid":${camera},"detection_oid":${detection},"item_name":${JSON.stringify(item)},"timestamp_detected":${timestamp}}`;
+
+// Asymmetric matchers are typed `any`; these give them the type they stand for.
+const containing = (text: string): string => expect.stringContaining(text) as string;
+const matching = (pattern: RegExp): string => expect.stringMatching(pattern) as string;
 
 const table = (rows: Row[]): [string, string | null, number, string, number][] =>
   rows.map((row) => [row.geographical_location_oid, row.geographical_location, row.item_rank, row.item_name, row.item_count]);
@@ -87,7 +92,9 @@ describe('the local runtime over HTTP', () => {
       ['1', 'Market Square', 1, 'car', 3],
       ['1', 'Market Square', 2, 'bike', 2],
     ]);
-    expect(table(await getJson<Row[]>(`${runtime.url}/api/top-items?location=1&window=hour:2026-11-22T09`))).toEqual([['1', 'Market Square', 1, 'car', 1]]);
+    expect(table(await getJson<Row[]>(`${runtime.url}/api/top-items?location=1&window=hour:2026-11-22T09`))).toEqual([
+      ['1', 'Market Square', 1, 'car', 1],
+    ]);
   });
 
   it('counts duplicates, conflicts, invalid events and unknown locations in /api/health', async () => {
@@ -125,13 +132,13 @@ describe('the local runtime over HTTP', () => {
       const text = (await container.getBlobClient(blob.name).downloadToBuffer()).toString('utf8');
       for (const line of text.split('\n').filter(Boolean)) letters.push(JSON.parse(line) as { reason: string; raw: string });
     }
-    expect(letters.map((letter) => letter.reason).sort()).toEqual([expect.stringMatching(/^item_name: must not be empty/), expect.stringMatching(/^malformed JSON/)].sort());
+    expect(letters.map((letter) => letter.reason).sort()).toEqual([matching(/^item_name: must not be empty/), matching(/^malformed JSON/)]);
   });
 
   it('answers bad bodies with a 4xx and a reason, never a 5xx', async () => {
     const notJson = await postEvents(runtime.url, 'hello');
     expect(notJson.status).toBe(400);
-    expect(notJson.json).toEqual({ error: expect.stringContaining('not JSON') });
+    expect(notJson.json).toEqual({ error: containing('not JSON') });
 
     const brokenArray = await postEvents(runtime.url, '[{"detection_oid":1},');
     expect(brokenArray.status).toBe(400);
@@ -139,9 +146,12 @@ describe('the local runtime over HTTP', () => {
     const empty = await postEvents(runtime.url, '');
     expect(empty.status).toBe(400);
 
-    const tooLarge = await postEvents(runtime.url, `[${Array.from({ length: 1000 }, (_, index) => event(50_000 + index, 1, 'x'.repeat(60))).join(',')}]`);
+    const tooLarge = await postEvents(
+      runtime.url,
+      `[${Array.from({ length: 1000 }, (_, index) => event(50_000 + index, 1, 'x'.repeat(60))).join(',')}]`,
+    );
     expect(tooLarge.status).toBe(413);
-    expect(tooLarge.json).toEqual({ error: expect.stringContaining(String(MAX_BODY_BYTES)) });
+    expect(tooLarge.json).toEqual({ error: containing(String(MAX_BODY_BYTES)) });
 
     const badQuery = await fetch(`${runtime.url}/api/top-items?top=0`);
     expect(badQuery.status).toBe(400);
@@ -186,7 +196,7 @@ describe('the local runtime over HTTP', () => {
     const response = await fetch(`${runtime.url}/api/stream`, { signal: abort.signal });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
-    const reader = response.body!.getReader();
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     const decoder = new TextDecoder();
     let buffered = '';
     const nextStats = async (): Promise<HealthJson> => {
@@ -218,14 +228,21 @@ describe('the local runtime over HTTP', () => {
     }
   });
 
+  it('refuses a second runtime on the same data directory, naming the first', async () => {
+    const second = await runToExit({ DATA_DIR: dataDir, PORT: '0' });
+    expect(second.code).toBe(1);
+    expect(second.output).toContain(`another local runtime (pid ${runtime.info.pid}) is using this DATA_DIR`);
+    // The first one is unharmed.
+    expect((await fetch(`${runtime.url}/api/health`)).status).toBe(200);
+  });
+
   it('stops on SIGTERM within 10 s, taking its Azurite along and releasing the data directory', async () => {
     const azuritePid = runtime.info.azuritePid;
-    expect(azuritePid).toEqual(expect.any(Number));
+    expect(typeof azuritePid).toBe('number');
     const started = Date.now();
     const exit = await runtime.stop('SIGTERM');
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect({ ...exit, output: runtime.output() }).toEqual({ code: 0, signal: null, output: expect.stringContaining('stopped') });
-    expect(runtime.output()).toContain('stopped');
+    expect({ ...exit, output: runtime.output() }).toEqual({ code: 0, signal: null, output: containing('stopped') });
     expect(existsSync(join(dataDir, 'runtime.json'))).toBe(false);
     expect(existsSync(join(dataDir, 'runtime.lock'))).toBe(false);
     expect(() => process.kill(azuritePid!, 0)).toThrow();
@@ -238,12 +255,42 @@ describe('the local runtime over HTTP', () => {
   });
 });
 
+describe('with STORAGE_CONNECTION', () => {
+  it('starts no Azurite of its own and keeps Dataset B and dead letters in the given storage', async () => {
+    const workspace = tempDataDir();
+    const external = await startAzurite({ location: join(workspace, 'external-azurite') });
+    let own: RuntimeProcess | undefined;
+    try {
+      own = await startRuntimeProcess({ dataDir: join(workspace, 'data'), env: { STORAGE_CONNECTION: external.connectionString } });
+      expect(own.info.azuritePid).toBeNull();
+      expect(own.info.blobEndpoint).toBe(external.blobEndpoint);
+      expect(existsSync(join(workspace, 'data', 'azurite'))).toBe(false);
+
+      const service = BlobServiceClient.fromConnectionString(external.connectionString);
+      expect((await service.getContainerClient('reference').getBlobClient('locations.csv').downloadToBuffer()).toString()).toContain(
+        'Ring Road Interchange',
+      );
+      expect((await postEvents(own.url, `[${event(4001, 1, '')}]`)).status).toBe(202);
+      const names: string[] = [];
+      for await (const blob of service.getContainerClient('deadletter').listBlobsFlat()) names.push(blob.name);
+      expect(names).toHaveLength(1);
+    } finally {
+      await own?.stop();
+      await external.stop();
+      removeDataDir(workspace);
+    }
+  });
+});
+
 describe('startup failures', () => {
   it('exits 1 naming a duplicate oid in Dataset B', async () => {
     const workspace = tempDataDir();
     try {
       const dataset = join(workspace, 'locations.csv');
-      writeFileSync(dataset, 'geographical_location_oid,geographical_location\n7,North Gate\n9007199254740993,Ring Road\n9007199254740993,Ring Road again\n');
+      writeFileSync(
+        dataset,
+        'geographical_location_oid,geographical_location\n7,North Gate\n9007199254740993,Ring Road\n9007199254740993,Ring Road again\n',
+      );
       const result = await runToExit({ DATA_DIR: join(workspace, 'data'), PORT: '0', DATASET_B_PATH: dataset });
       expect(result.code).toBe(1);
       expect(result.output).toContain('startup failed');

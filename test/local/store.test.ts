@@ -77,7 +77,9 @@ describe('local store', () => {
     await store.dedup.createMany([record('70', { itemName, location })]);
     const [change] = await store.changes.readAfter(0, 10);
     expect(change).toMatchObject({ itemName, location });
-    expect(await store.dedup.createMany([record('70', { itemName: 'nul' })])).toEqual([{ status: 'duplicate', existing: { locationOid: '1', itemName } }]);
+    expect(await store.dedup.createMany([record('70', { itemName: 'nul' })])).toEqual([
+      { status: 'duplicate', existing: { locationOid: '1', itemName } },
+    ]);
 
     const state = { ...emptyCounter('1', 'all'), location, items: [{ name: itemName, count: 1 }], total: 1 };
     expect(await store.counters.commit({ state, expectedEtag: null, rows: rowsOfCounter(state, 10) })).toBe(true);
@@ -184,7 +186,9 @@ describe('local store', () => {
     expect(existsSync(join(workspace, 'store.sqlite.lock'))).toBe(true);
     expect(second.dedup.head()).toBe(1);
     expect((await second.metrics.read()).stored).toBe(1);
-    expect(await second.dedup.createMany([record('60')])).toEqual([{ status: 'duplicate', existing: { locationOid: '1', itemName: 'car' } }]);
+    expect(await second.dedup.createMany([record('60')])).toEqual([
+      { status: 'duplicate', existing: { locationOid: '1', itemName: 'car' } },
+    ]);
   });
 
   it('refuses to open with a different dedup partition count', async () => {

@@ -50,7 +50,21 @@ export function tempDataDir(prefix = 'runtime-'): string {
 }
 
 export function removeDataDir(dataDir: string): void {
-  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+}
+
+/** Waits until a process is gone (the runtime's Azurite follows it within a few seconds). */
+export async function waitForExit(pid: number, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return true;
+    }
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Runs the runtime until it exits on its own (a startup failure), returning its exit and output. */
@@ -84,7 +98,10 @@ export async function startRuntimeProcess(options: { dataDir?: string; env?: Rec
 
   const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> => {
     if (!exit) child.kill(signal);
-    return exited;
+    const result = await exited;
+    // Its Azurite writes under DATA_DIR until it has followed the runtime out.
+    if (info?.azuritePid) await waitForExit(info.azuritePid);
+    return result;
   };
   return { url: info.url, dataDir, info, child, exited, output, stop, kill9: () => stop('SIGKILL') };
 }
@@ -92,7 +109,11 @@ export async function startRuntimeProcess(options: { dataDir?: string; env?: Rec
 function spawnRuntime(env: Record<string, string>): { child: ChildProcess; exited: Promise<Exit>; output: () => string } {
   const childEnv: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'info', ...env };
   delete childEnv['NODE_OPTIONS'];
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'local', 'main.ts')], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'local', 'main.ts')], {
+    cwd: ROOT,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
   let text = '';
   const keep = (chunk: Buffer): void => {
@@ -134,7 +155,11 @@ export async function getJson<T>(url: string): Promise<T> {
 }
 
 export async function postEvents(url: string, body: unknown): Promise<{ status: number; json: unknown }> {
-  const response = await fetch(`${url}/api/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const response = await fetch(`${url}/api/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await response.text();
   let json: unknown = text;
   try {
@@ -146,7 +171,11 @@ export async function postEvents(url: string, body: unknown): Promise<{ status: 
 }
 
 /** Polls /api/health until nothing is left to process and `ready` holds (or the timeout). */
-export async function waitForIdle(url: string, ready: (health: HealthJson) => boolean = () => true, timeoutMs = 30_000): Promise<HealthJson> {
+export async function waitForIdle(
+  url: string,
+  ready: (health: HealthJson) => boolean = () => true,
+  timeoutMs = 30_000,
+): Promise<HealthJson> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const health = await getJson<HealthJson>(`${url}/api/health`);

@@ -70,3 +70,30 @@ export async function eventually(check: () => Promise<string | undefined>, timeo
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
+
+/**
+ * Compares dead letters with the invalid events sent (as JSON text). Every invalid event must be
+ * there; a letter may appear twice (a request retried after its letters were written), but no letter
+ * may be anything else.
+ */
+export function deadLetterDifferences(
+  letters: readonly DeadLetter[],
+  invalidBodies: readonly string[],
+): { missing: string[]; foreign: string[] } {
+  const unmatched = letters.map((letter) => letter.raw);
+  const missing = invalidBodies.filter((body) => {
+    const at = unmatched.indexOf(body);
+    if (at >= 0) unmatched.splice(at, 1);
+    return at < 0;
+  });
+  return { missing, foreign: unmatched.filter((raw) => !invalidBodies.includes(raw)) };
+}
+
+/** Every record of every partition archived exactly once, and every distinct detection in the archive. */
+export async function captureDifference(connectionString: string, distinctDetections: number): Promise<string | undefined> {
+  const captured = await readCapture(connectionString);
+  if (captured.gapsOrDoubles.length > 0) return captured.gapsOrDoubles.join('; ');
+  if (captured.detectionOids.size !== distinctDetections)
+    return `captured ${captured.detectionOids.size} of ${distinctDetections} detections`;
+  return undefined;
+}

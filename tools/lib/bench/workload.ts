@@ -20,11 +20,11 @@ export interface Body {
   readonly text: string;
   readonly events: number;
   /**
-   * Index of an earlier body (same phase) that holds the original of a conflicting copy in this one,
-   * or -1. The copy differs from its original, so which one counts depends on which arrives first:
-   * this body must be sent only after that one got its 202. Identical copies count the same either way.
+   * Earlier bodies (same phase) holding the original of a conflicting copy in this one. The copy
+   * differs from its original, so which one counts depends on which arrives first: this body must be
+   * sent only after every one of them got its 202. Identical copies count the same either way.
    */
-  readonly after: number;
+  readonly after: readonly number[];
 }
 
 export function createGenerator(options: StreamOptions, now: () => number = Date.now): DetectionGenerator {
@@ -49,7 +49,7 @@ const REMEMBERED_BODIES = 64;
 
 /**
  * Serializes `events` generated events into JSON array bodies of `batchSize` events, noting for each
- * body the latest earlier body that holds the original of one of its conflicting copies.
+ * body the earlier bodies that hold the originals of its conflicting copies.
  */
 export function buildBodies(generator: DetectionGenerator, events: number, batchSize: number): Body[] {
   const bodies: Body[] = [];
@@ -60,7 +60,7 @@ export function buildBodies(generator: DetectionGenerator, events: number, batch
     const size = Math.min(batchSize, events - done);
     const batch = generator.batch(size);
     const originals: string[] = [];
-    let after = -1;
+    const after = new Set<number>();
     for (const event of batch) {
       const oid = detectionOidOf(event.body);
       if (oid === undefined) continue;
@@ -69,7 +69,7 @@ export function buildBodies(generator: DetectionGenerator, events: number, batch
         originals.push(oid);
       } else if (event.kind === 'conflict') {
         const origin = bodyOfOriginal.get(oid);
-        if (origin !== undefined && origin < index) after = Math.max(after, origin);
+        if (origin !== undefined && origin < index) after.add(origin);
       }
     }
     originalsOfBody.push(originals);
@@ -78,7 +78,7 @@ export function buildBodies(generator: DetectionGenerator, events: number, batch
       for (const oid of expired) if (bodyOfOriginal.get(oid) === index - REMEMBERED_BODIES) bodyOfOriginal.delete(oid);
       originalsOfBody[index - REMEMBERED_BODIES] = [];
     }
-    bodies.push({ text: JSON.stringify(batch.map((event) => event.body)), events: size, after });
+    bodies.push({ text: JSON.stringify(batch.map((event) => event.body)), events: size, after: [...after].sort((a, b) => a - b) });
   }
   return bodies;
 }
