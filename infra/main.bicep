@@ -171,7 +171,7 @@ param principalId string = ''
 ])
 param principalType string = 'User'
 
-@description('Object ids of users or groups who read the Cosmos DB data from Power BI (Cosmos DB Built-in Data Reader on the database).')
+@description('Object ids of users or groups who read the Cosmos DB data from Power BI (Cosmos DB Built-in Data Reader on the topitems container).')
 param reportReaderPrincipalIds string[] = []
 
 // ---------------------------------------------------------------- names
@@ -380,6 +380,7 @@ module cosmosAccess 'modules/cosmos-access.bicep' = {
     databaseName: cosmos.outputs.databaseName
     contributorPrincipalIds: concat([appIdentity.properties.principalId], empty(principalId) ? [] : [principalId])
     readerPrincipalIds: reportReaderPrincipalIds
+    readerContainerName: cosmos.outputs.topItemsContainerName
   }
 }
 

@@ -19,18 +19,29 @@ param contributorPrincipalIds string[]
 @description('Principals that only read, e.g. the Power BI report authors (Cosmos DB v2 connector, organizational account).')
 param readerPrincipalIds string[]
 
+@description('The one container readers may read: the top-item rows, not the raw detections in dedup.')
+@minLength(1)
+@maxLength(255)
+param readerContainerName string
+
 // Built-in Cosmos DB data-plane role definitions (fixed ids in every account).
 var dataContributorRoleId = '00000000-0000-0000-0000-000000000002'
 var dataReaderRoleId = '00000000-0000-0000-0000-000000000001'
+
+// Data-plane paths (not ARM ids): the database for the app, one container for report readers.
+var databaseScope = '${account.id}/dbs/${account::database.name}'
+var readerScope = '${databaseScope}/colls/${readerContainerName}'
 
 var grants = concat(
   map(contributorPrincipalIds, principalId => {
     principalId: principalId
     roleId: dataContributorRoleId
+    scope: databaseScope
   }),
   map(readerPrincipalIds, principalId => {
     principalId: principalId
     roleId: dataReaderRoleId
+    scope: readerScope
   })
 )
 
@@ -48,12 +59,11 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' existing = {
 resource assignments 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2024-11-15' = [
   for grant in grants: {
     parent: account
-    name: guid(account::database.id, grant.principalId, grant.roleId)
+    name: guid(account::database.id, grant.principalId, grant.roleId, grant.scope)
     properties: {
       roleDefinitionId: '${account.id}/sqlRoleDefinitions/${grant.roleId}'
       principalId: grant.principalId
-      // The data-plane path of the database, not its ARM id (…/sqlDatabases/…).
-      scope: '${account.id}/dbs/${account::database.name}'
+      scope: grant.scope
     }
   }
 ]
