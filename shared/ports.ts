@@ -76,7 +76,14 @@ export interface PipelineCounters {
   invalid: number;
   unknown_location: number;
 }
-export const COUNTER_NAMES: readonly (keyof PipelineCounters)[] = ['accepted', 'stored', 'duplicates', 'conflicts', 'invalid', 'unknown_location'];
+export const COUNTER_NAMES: readonly (keyof PipelineCounters)[] = [
+  'accepted',
+  'stored',
+  'duplicates',
+  'conflicts',
+  'invalid',
+  'unknown_location',
+];
 
 export interface MetricsStore {
   add(delta: Partial<PipelineCounters>): Promise<void>;

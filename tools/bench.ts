@@ -351,7 +351,7 @@ async function latencyPhase(url: string, bodies: readonly Body[], settings: Sett
     const due = started + index * intervalMs;
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
-    await Promise.all(body.after.map((dependency) => accepted[dependency]?.promise));
+    await Promise.all(body.after.map((dependency) => accepted[dependency]?.promise ?? Promise.resolve()));
     const probe = probeEvent(index, Date.now());
     const request = postEvents(url, withProbe(body.text, probe))
       .then((answer) => {
@@ -451,7 +451,7 @@ async function run(settings: Settings): Promise<BenchResults> {
       while (next < bodies.length) {
         const index = next++;
         const body = bodies[index] as Body;
-        await Promise.all(body.after.map((index) => accepted[index]?.promise));
+        await Promise.all(body.after.map((index) => accepted[index]?.promise ?? Promise.resolve()));
         const answer = await postEvents(url, body.text);
         accepted[index]?.resolve();
         if (answer.rejected > 0 && settings.stream.invalid === 0) problems.push(`a POST had ${answer.rejected} events rejected`);

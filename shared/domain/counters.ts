@@ -1,6 +1,6 @@
 import type { Int64 } from './ids';
 import { compareRanked, type ItemCount, type TopItemRow } from './ranking';
-import { ALL_TIME, hourKeyOf, hourStartMs, type HourKey } from './windows';
+import { ALL_TIME, hourKeyOf, hourStartMs } from './windows';
 
 /**
  * A newly stored detection as the aggregator sees it on the dedup store's change feed. `partition`
@@ -17,8 +17,8 @@ export interface CountedChange {
   readonly timestampMs: number;
 }
 
-/** The window a counter covers: all-time, or one UTC hour of event time. */
-export type CounterWindow = typeof ALL_TIME | HourKey;
+/** The window a counter covers: 'all' (all-time), or one UTC hour of event time (an HourKey). */
+export type CounterWindow = string;
 
 /**
  * Item counts of one location within one window, plus, per dedup partition, the highest change
@@ -51,7 +51,7 @@ export function groupByCounter(changes: readonly CountedChange[]): Map<Int64, Ma
   const byLocation = new Map<Int64, Map<CounterWindow, CountedChange[]>>();
   for (const change of changes) {
     let windows = byLocation.get(change.locationOid);
-    if (!windows) byLocation.set(change.locationOid, (windows = new Map()));
+    if (!windows) byLocation.set(change.locationOid, (windows = new Map<CounterWindow, CountedChange[]>()));
     for (const window of [ALL_TIME, hourKeyOf(change.timestampMs)]) {
       const list = windows.get(window);
       if (list) list.push(change);

@@ -43,7 +43,10 @@ export function compareRanked(a: ItemCount, b: ItemCount): number {
 }
 
 export function rankItems(counts: Iterable<ItemCount>, top: number): ItemCount[] {
-  return [...counts].filter((item) => item.count > 0).sort(compareRanked).slice(0, top);
+  return [...counts]
+    .filter((item) => item.count > 0)
+    .sort(compareRanked)
+    .slice(0, top);
 }
 
 export function parseTop(text: string | null | undefined): { ok: true; top: number } | { ok: false; problem: string } {

@@ -4,10 +4,7 @@
  */
 export type HourKey = string; // "2026-11-22T10"
 
-export type WindowQuery =
-  | { kind: 'all' }
-  | { kind: 'hour'; hour: HourKey }
-  | { kind: 'last'; hours: number };
+export type WindowQuery = { kind: 'all' } | { kind: 'hour'; hour: HourKey } | { kind: 'last'; hours: number };
 
 export const ALL_TIME = 'all';
 const HOUR_MS = 3_600_000;

@@ -35,7 +35,8 @@ export async function applyChanges(changes: readonly CountedChange[], deps: Aggr
   const commitLocation = async (locationOid: Int64, windows: Map<CounterWindow, CountedChange[]>): Promise<void> => {
     let pending = new Map(windows);
     for (let attempt = 1; pending.size > 0; attempt += 1) {
-      if (attempt > MAX_ATTEMPTS) throw new Error(`location ${locationOid}: counters kept changing under us after ${MAX_ATTEMPTS} attempts`);
+      if (attempt > MAX_ATTEMPTS)
+        throw new Error(`location ${locationOid}: counters kept changing under us after ${MAX_ATTEMPTS} attempts`);
       const stored = await deps.counters.read(locationOid, [...pending.keys()]);
       const lost = new Map<CounterWindow, CountedChange[]>();
       for (const [window, windowChanges] of pending) {
@@ -67,12 +68,20 @@ export async function applyChanges(changes: readonly CountedChange[], deps: Aggr
   const entries = [...grouped];
   const concurrency = Math.max(1, deps.concurrency ?? 8);
   let next = 0;
+  // After a failure no worker starts another location, and the call returns only once every worker
+  // has stopped: no commit lands after the caller has seen the error (and rolled back, locally).
+  let failure: { error: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    while (next < entries.length) {
+    while (!failure && next < entries.length) {
       const [locationOid, windows] = entries[next++] as [Int64, Map<CounterWindow, CountedChange[]>];
-      await commitLocation(locationOid, windows);
+      try {
+        await commitLocation(locationOid, windows);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, entries.length) }, worker));
+  if (failure) throw failure.error;
   return { changes: changes.length, counted, redelivered, conflictsRetried };
 }

@@ -25,7 +25,7 @@ export function decodeChanges(documents: readonly unknown[]): { changes: Counted
         sequence: doc['_lsn'],
         detectionOid: doc['id'],
         locationOid: doc['locationOid'],
-        location: doc['location'] as string | null,
+        location: doc['location'],
         itemName: doc['itemName'],
         timestampMs: doc['timestampMs'],
       });

@@ -14,5 +14,12 @@ export interface HealthReport {
 export async function readHealth(services: Services): Promise<HealthReport> {
   const [locations, counters, backlog] = await Promise.all([services.locations(), services.metrics.read(), services.backlog()]);
   const complete = Object.fromEntries(COUNTER_NAMES.map((name) => [name, counters[name] ?? 0])) as unknown as PipelineCounters;
-  return { status: 'ready', host: services.host, locations: locations.size, counters: complete, backlog, checkedAt: new Date(services.clock.now()).toISOString() };
+  return {
+    status: 'ready',
+    host: services.host,
+    locations: locations.size,
+    counters: complete,
+    backlog,
+    checkedAt: new Date(services.clock.now()).toISOString(),
+  };
 }

@@ -115,7 +115,7 @@ function decodeMessage(body: unknown): DecodedRow[] {
       return [{ index: 0, error: `message: ${reason}`, raw: rawSnippet(body) }];
     }
   }
-  if (Array.isArray(body)) return body.map((value, index) => ({ index, value }));
+  if (Array.isArray(body)) return (body as unknown[]).map((value, index) => ({ index, value }));
   return [{ index: 0, value: body }];
 }
 

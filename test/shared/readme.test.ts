@@ -11,9 +11,12 @@ describe('README', () => {
     expect(readme).toContain(`\`${name}\``);
   });
 
-  it.each(scripts.filter((script) => !['typecheck', 'format', 'build', 'test:unit'].includes(script)))('documents npm script %s', (script) => {
-    expect(readme).toMatch(new RegExp(`npm (run )?${script.replace(':', '\\:')}\\b`));
-  });
+  it.each(scripts.filter((script) => !['typecheck', 'format', 'build', 'test:unit'].includes(script)))(
+    'documents npm script %s',
+    (script) => {
+      expect(readme).toMatch(new RegExp(`npm (run )?${script.replace(':', '\\:')}\\b`));
+    },
+  );
 
   it('gives the two-command quick start and the test command', () => {
     expect(readme).toContain('npm install && npm start');

@@ -299,18 +299,14 @@ describe('exactness', () => {
     return generator;
   }
   const rowsFrom = (generator: DetectionGenerator, hours?: string[]) =>
-    generator.truth
-      .locations()
-      .flatMap((location) =>
-        generator.truth
-          .top(location, 1000, hours)
-          .map((entry, index) => ({
-            geographical_location_oid: location,
-            item_rank: index + 1,
-            item_name: entry.item,
-            item_count: entry.count,
-          })),
-      );
+    generator.truth.locations().flatMap((location) =>
+      generator.truth.top(location, 1000, hours).map((entry, index) => ({
+        geographical_location_oid: location,
+        item_rank: index + 1,
+        item_name: entry.item,
+        item_count: entry.count,
+      })),
+    );
 
   it('accepts rows that equal the truth and ignores probe locations', () => {
     const generator = truthOf();
