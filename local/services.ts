@@ -5,6 +5,7 @@ import type { LocationTable } from '../shared/domain/locations';
 import type { Clock } from '../shared/ports';
 import type { Services } from '../shared/services';
 import { type EventLog, EventLogPublisher } from './eventlog';
+import { EventLogMetrics } from './metrics';
 import type { LocalStore } from './store';
 
 export interface LocalServicesParts {
@@ -17,7 +18,10 @@ export interface LocalServicesParts {
   readonly backlog: () => { events: number; changes: number };
 }
 
-/** The Services bundle of the local host: SQLite stores, the local event log, Azurite blobs. */
+/**
+ * The Services bundle of the local host: SQLite stores, the local event log, Azurite blobs. The
+ * `accepted` counter is the event log's record count (see EventLogMetrics).
+ */
 export function createLocalServices(parts: LocalServicesParts): Services {
   const { config, store } = parts;
   const locations = Promise.resolve(parts.locations);
@@ -27,7 +31,7 @@ export function createLocalServices(parts: LocalServicesParts): Services {
     clock: parts.clock,
     dedup: store.dedup,
     counters: store.counters,
-    metrics: store.metrics,
+    metrics: new EventLogMetrics(store.metrics, parts.eventLog),
     deadLetters: new BlobDeadLetterSink(parts.blobService, config.deadLetterContainer, { createContainer: true }),
     publisher: new EventLogPublisher(parts.eventLog),
     locations: () => locations,

@@ -100,6 +100,14 @@ export class EventLog {
     return this.partition(partition).endSequence;
   }
 
+  /**
+   * Records ever made durable, over all partitions. Sequences are never reused and retention only
+   * drops whole segments from the front, so this never goes down.
+   */
+  durableRecordCount(): number {
+    return this.partitions.reduce((sum, partition) => sum + partition.endSequence, 0);
+  }
+
   /** Oldest sequence number still kept by a partition. */
   startSequence(partition: number): number {
     return this.partition(partition).startSequence;

@@ -76,9 +76,17 @@ export async function runToExit(env: Record<string, string>, timeoutMs = START_T
   return { ...exit, output: output() };
 }
 
-export async function startRuntimeProcess(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<RuntimeProcess> {
+export interface StartOptions {
+  /** Restart on an existing data directory; a new temporary one otherwise. */
+  readonly dataDir?: string;
+  readonly env?: Readonly<Record<string, string>>;
+  /** Extra node flags, e.g. `--require <fault hook>`. */
+  readonly nodeArgs?: readonly string[];
+}
+
+export async function startRuntimeProcess(options: StartOptions = {}): Promise<RuntimeProcess> {
   const dataDir = options.dataDir ?? tempDataDir();
-  const { child, exited, output } = spawnRuntime({ ...options.env, DATA_DIR: dataDir, PORT: '0' });
+  const { child, exited, output } = spawnRuntime({ ...options.env, DATA_DIR: dataDir, PORT: '0' }, options.nodeArgs);
   let exit: Exit | undefined;
   void exited.then((value) => (exit = value));
 
@@ -106,10 +114,15 @@ export async function startRuntimeProcess(options: { dataDir?: string; env?: Rec
   return { url: info.url, dataDir, info, child, exited, output, stop, kill9: () => stop('SIGKILL') };
 }
 
-function spawnRuntime(env: Record<string, string>): { child: ChildProcess; exited: Promise<Exit>; output: () => string } {
+function spawnRuntime(
+  env: Readonly<Record<string, string>>,
+  nodeArgs: readonly string[] = [],
+): { child: ChildProcess; exited: Promise<Exit>; output: () => string } {
   const childEnv: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'info', ...env };
+  // The test runner's own settings must not leak into the runtime's configuration.
   delete childEnv['NODE_OPTIONS'];
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'local', 'main.ts')], {
+  delete childEnv['FAULTS'];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'local', 'main.ts')], {
     cwd: ROOT,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,15 +1,12 @@
 /**
- * Starts the real local runtime (`local/main.ts`) as a child process on a free loopback port, and
- * lets a test stop it gracefully, kill it with SIGKILL, or start it again on the same data directory.
- * The child is node itself (tsx loaded with --import), so its pid is the runtime's pid and kill -9
- * hits the runtime, not a wrapper.
+ * The fault suite's view of the local runtime: the shared launcher (test/support/runtime.ts) with
+ * the pid, restart-on-the-same-data and kill -9 handles the fault tests need, and a drain wait that
+ * tolerates a runtime that is restarting.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { getJson, startRuntimeProcess } from '../../support/runtime';
 
-const ROOT = join(__dirname, '..', '..', '..');
-const START_TIMEOUT_MS = 90_000;
+export { getJson };
 
 export interface RuntimeInfo {
   readonly url: string;
@@ -38,77 +35,26 @@ export interface LaunchOptions {
 }
 
 export async function launchRuntime(options: LaunchOptions): Promise<RunningRuntime> {
-  const env: Record<string, string | undefined> = { ...process.env, ...options.env, DATA_DIR: options.dataDir, PORT: '0' };
-  // The fault suite's own settings must not leak into the runtime's configuration.
-  delete env['FAULTS'];
-  delete env['NODE_OPTIONS'];
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', join(ROOT, 'local', 'main.ts')], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const keep = (chunk: Buffer): void => {
-    output += chunk.toString('utf8');
-    if (output.length > 200_000) output = output.slice(-100_000);
+  const runtime = await startRuntimeProcess(options);
+  return {
+    url: runtime.url,
+    pid: runtime.info.pid,
+    blobEndpoint: runtime.info.blobEndpoint,
+    partitions: runtime.info.partitions,
+    child: runtime.child,
+    output: runtime.output,
+    exited: runtime.exited,
+    stop: async () => (await runtime.stop('SIGTERM')).code,
+    kill9: async () => {
+      await runtime.kill9();
+    },
   };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  let hasExited = false;
-  void exited.then(() => (hasExited = true));
-
-  const infoPath = join(options.dataDir, 'runtime.json');
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (hasExited) throw new Error(`the runtime exited while starting:\n${output}`);
-    const info = readInfo(infoPath);
-    // A runtime.json left by a killed predecessor names another pid: wait for ours.
-    if (info && info.pid === child.pid) {
-      return {
-        ...info,
-        child,
-        output: () => output,
-        exited,
-        stop: async () => {
-          if (!hasExited) child.kill('SIGTERM');
-          return (await exited).code;
-        },
-        kill9: async () => {
-          if (!hasExited) child.kill('SIGKILL');
-          await exited;
-        },
-      };
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`the runtime did not start within ${START_TIMEOUT_MS} ms:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-function readInfo(path: string): RuntimeInfo | undefined {
-  if (!existsSync(path)) return undefined;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as RuntimeInfo;
-  } catch {
-    return undefined;
-  }
 }
 
 export interface Health {
   status: string;
   counters: { accepted: number; stored: number; duplicates: number; conflicts: number; invalid: number; unknown_location: number };
   backlog: { events: number | null; changes: number | null };
-}
-
-export async function getJson<T>(url: string): Promise<T> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
 }
 
 /** Waits until every accepted event is ingested and every stored detection is counted. */
