@@ -21,6 +21,7 @@ const base = {
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages})/)`],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  setupFiles: ['<rootDir>/test/support/quietFunctionsTestMode.ts'],
 };
 
 const project = (displayName, roots, extra = {}) => ({

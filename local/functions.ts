@@ -23,11 +23,14 @@ export interface FunctionHandlers {
  */
 const TEST_MODE_NOISE = [/^WARNING: Failed to detect the Azure Functions runtime/, /^WARNING: Skipping call to register function/];
 
+export function isTestModeNoise(first: unknown): boolean {
+  return typeof first === 'string' && TEST_MODE_NOISE.some((pattern) => pattern.test(first));
+}
+
 export async function loadFunctionHandlers(): Promise<FunctionHandlers> {
   const originalWarn = console.warn;
   console.warn = (...args: unknown[]) => {
-    const first = args[0];
-    if (typeof first === 'string' && TEST_MODE_NOISE.some((pattern) => pattern.test(first))) return;
+    if (isTestModeNoise(args[0])) return;
     originalWarn(...args);
   };
   try {

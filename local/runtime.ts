@@ -84,7 +84,6 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
-const CHANGE_BATCH_SIZE = 5_000;
 const MAINTENANCE_INTERVAL_MS = 30_000;
 const HTTP_GRACE_MS = 3_000;
 
@@ -170,7 +169,8 @@ export async function startRuntime(config: LocalConfig, options: StartOptions = 
     const changePump = new ChangePump({
       store,
       aggregate: handlers.aggregate,
-      batchSize: CHANGE_BATCH_SIZE,
+      batchSize: config.changeBatchSize,
+      lingerMs: config.changeLingerMs,
       logger: logger.child('aggregate'),
     });
     const makeConsumer = (
@@ -342,9 +342,11 @@ function createMaintenance(parts: {
         const oldestNeeded = Math.min(...readers);
         if (Number.isFinite(oldestNeeded)) segments += parts.eventLog.retainFrom(partition, oldestNeeded);
       }
+      // After the purges, so that their deletions reach the database file in the same checkpoint.
+      const walPages = await parts.store.database.checkpointWal();
       if (expired + purged + segments > 0) {
         parts.logger.debug(
-          `forgot ${expired} expired dedup ids, dropped ${purged} aggregated changes and ${segments} consumed log segments`,
+          `forgot ${expired} expired dedup ids, dropped ${purged} aggregated changes and ${segments} consumed log segments; checkpointed ${walPages} WAL pages`,
         );
       }
     } catch (error) {

@@ -4,7 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
-import { describeError, invocationLogHandler, type Logger } from './log';
+import { describeError, invocationLogHandler, type Logger, throttledWarn } from './log';
+import { RequestGuard } from './requestGuard';
 import type { FunctionRoute, RouteTable } from './routes';
 
 export interface LocalHttpServerOptions {
@@ -44,9 +45,14 @@ export class LocalHttpServer {
   private idle: (() => void) | undefined;
   private stopping = false;
   private readonly staticRoot: string;
+  /** Set by listen(), which knows the configured host; refuses every request until then. */
+  private guard: RequestGuard | undefined;
+  /** A hostile page may send many: one line now and then is enough to notice it. */
+  private readonly warnRefused: (message: string) => void;
 
   constructor(private readonly options: LocalHttpServerOptions) {
     this.staticRoot = resolve(options.staticDir);
+    this.warnRefused = throttledWarn(options.logger);
     this.server = createServer((request, response) => void this.handle(request, response));
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -57,7 +63,12 @@ export class LocalHttpServer {
     });
   }
 
+  /**
+   * Starts serving on `host` (the configured HOST) and `port` (0 for any free port). Requests from
+   * other origins, or addressed to names that are not this runtime's, are refused (see RequestGuard).
+   */
   listen(port: number, host: string): Promise<string> {
+    this.guard = new RequestGuard(host, () => (this.server.address() as AddressInfo | null)?.port ?? port);
     return new Promise((resolvePromise, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
@@ -108,6 +119,13 @@ export class LocalHttpServer {
   private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const method = (request.method ?? 'GET').toUpperCase();
     const url = new URL(request.url ?? '/', 'http://localhost');
+    const refusal = this.guard ? this.guard.refusal({ host: request.headers.host, origin: request.headers.origin }) : 'not listening yet';
+    if (refusal !== undefined) {
+      request.resume();
+      this.warnRefused(`refused ${method} ${url.pathname}: ${refusal}`);
+      sendJson(response, 403, { error: refusal });
+      return;
+    }
     if (this.stopping) {
       response.setHeader('connection', 'close');
       sendJson(response, 503, { error: 'the runtime is shutting down' });

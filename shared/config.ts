@@ -162,6 +162,19 @@ export const SETTINGS: readonly SettingSpec[] = [
     defaults: { local: '2000' },
     description: 'Most events a partition pump hands to ingest at once.',
   },
+  {
+    name: 'CHANGE_BATCH_SIZE',
+    hosts: ['local'],
+    defaults: { local: '50000' },
+    description: 'Most stored detections the change pump folds into the counters at once.',
+  },
+  {
+    name: 'CHANGE_LINGER_MS',
+    hosts: ['local'],
+    defaults: { local: '200' },
+    description:
+      'How long the change pump lets stored detections gather before folding them, unless CHANGE_BATCH_SIZE are already waiting (0 folds at once).',
+  },
   { name: 'CAPTURE_WINDOW_SECONDS', hosts: ['local'], defaults: { local: '60' }, description: 'Capture file time window.' },
   { name: 'CAPTURE_WINDOW_BYTES', hosts: ['local'], defaults: { local: '10485760' }, description: 'Capture file size window.' },
   {
@@ -213,6 +226,8 @@ export interface LocalConfig extends CommonConfig {
   storageConnection: string | undefined;
   partitions: number;
   ingestBatchSize: number;
+  changeBatchSize: number;
+  changeLingerMs: number;
   captureWindowSeconds: number;
   captureWindowBytes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -334,6 +349,8 @@ export function loadLocalConfig(env: Env = process.env): LocalConfig {
     storageConnection: read.optional('STORAGE_CONNECTION'),
     partitions: read.parsed('PARTITIONS', positiveInt.max(256), 'a whole number from 1 to 256'),
     ingestBatchSize: read.parsed('INGEST_BATCH_SIZE', positiveInt, 'a positive whole number'),
+    changeBatchSize: read.parsed('CHANGE_BATCH_SIZE', positiveInt, 'a positive whole number'),
+    changeLingerMs: read.parsed('CHANGE_LINGER_MS', z.coerce.number().int().min(0).max(60_000), 'a whole number of milliseconds from 0 to 60000'),
     captureWindowSeconds: read.parsed('CAPTURE_WINDOW_SECONDS', positiveInt, 'a positive number of seconds'),
     captureWindowBytes: read.parsed('CAPTURE_WINDOW_BYTES', positiveInt, 'a positive number of bytes'),
     logLevel: read.parsed('LOG_LEVEL', z.enum(['debug', 'info', 'warn', 'error']), 'one of debug, info, warn, error'),

@@ -12,6 +12,12 @@ export interface ChangePumpOptions {
   readonly store: LocalStore;
   readonly aggregate: AggregateHandler;
   readonly batchSize: number;
+  /**
+   * How long stored changes may wait for more before they are folded, unless `batchSize` are already
+   * waiting. A counter commit costs the same for one change as for thousands, so folding bigger
+   * batches less often cuts the commits per detection; 0 folds as soon as anything is stored.
+   */
+  readonly lingerMs?: number;
   readonly logger: Logger;
   readonly idlePollMs?: number;
 }
@@ -58,13 +64,27 @@ export class ChangePump {
     const warn = throttledWarn(logger);
     const logHandler = invocationLogHandler(logger);
     const idleMs = this.options.idlePollMs ?? 200;
+    const lingerMs = this.options.lingerMs ?? 0;
     let failures = 0;
+    // The latest time at which the oldest waiting change was already stored: the linger runs from it.
+    let waitingSince: number | undefined;
     while (!this.stopSignal.isStopped) {
       try {
-        if (store.dedup.head() <= this.committed) {
+        const waiting = store.dedup.head() - this.committed;
+        if (waiting <= 0) {
+          waitingSince = undefined;
           await this.signal.wait(idleMs);
           continue;
         }
+        const now = performance.now();
+        waitingSince ??= now;
+        const lingerLeft = waitingSince + lingerMs - now;
+        if (waiting < batchSize && lingerLeft > 0) {
+          // Each ingest commit wakes the pump, so a full batch is noticed as soon as it is stored.
+          await this.signal.wait(lingerLeft);
+          continue;
+        }
+        const readStartedAt = now;
         const documents = await store.changes.readAfter(this.committed, batchSize);
         const last = documents[documents.length - 1];
         if (!last) {
@@ -77,6 +97,9 @@ export class ChangePump {
           await store.checkpoints.set(CHANGE_CHECKPOINT, last._lsn);
         });
         this.committed = last._lsn;
+        // A full batch may have left older changes behind: fold on at once. Otherwise whatever is
+        // waiting now was stored after the read began.
+        waitingSince = documents.length >= batchSize ? -Infinity : readStartedAt;
         if (failures > 0) logger.info(`recovered after ${failures} failed attempts`);
         failures = 0;
       } catch (error) {

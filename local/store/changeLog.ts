@@ -1,4 +1,5 @@
 import type { Int64 } from '../../shared/domain/ids';
+import { freeTextOf } from './codec';
 import type { LocalDatabase } from './database';
 
 /** A change-log entry in the shape of a Cosmos DB change-feed item of the dedup container. */
@@ -14,6 +15,18 @@ export interface ChangeDocument {
   readonly storedAt: string;
 }
 
+interface ChangeRow {
+  lsn: number;
+  id: string;
+  pk: string;
+  location_oid: string;
+  location: unknown;
+  camera_oid: string;
+  item_name: unknown;
+  timestamp_ms: number;
+  stored_at: string;
+}
+
 /** Reads the ordered change log that the dedup store appends to. */
 export class ChangeLog {
   constructor(private readonly database: LocalDatabase) {}
@@ -22,12 +35,23 @@ export class ChangeLog {
   readAfter(after: number, limit: number): Promise<ChangeDocument[]> {
     return this.database.read(() => {
       const rows = this.database
-        .statement('SELECT lsn, doc FROM changes WHERE lsn > ? ORDER BY lsn LIMIT ?')
-        .all([after, limit]) as unknown as {
-        lsn: number;
-        doc: string;
-      }[];
-      return rows.map((row) => ({ ...(JSON.parse(row.doc) as Omit<ChangeDocument, '_lsn'>), _lsn: row.lsn }));
+        .statement(
+          'SELECT lsn, id, pk, location_oid, location, camera_oid, item_name, timestamp_ms, stored_at FROM changes WHERE lsn > ? ORDER BY lsn LIMIT ?',
+        )
+        .all([after, limit]) as unknown as ChangeRow[];
+      return rows.map(
+        (row): ChangeDocument => ({
+          id: row.id,
+          pk: row.pk,
+          _lsn: row.lsn,
+          locationOid: row.location_oid,
+          location: row.location === null ? null : freeTextOf(row.location),
+          cameraOid: row.camera_oid,
+          itemName: freeTextOf(row.item_name),
+          timestampMs: row.timestamp_ms,
+          storedAt: row.stored_at,
+        }),
+      );
     });
   }
 

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { type BindValues, Database, type Statement } from 'node-sqlite3-wasm';
+import { describeError } from '../log';
 import { Mutex } from '../mutex';
 
 /**
@@ -14,10 +15,16 @@ import { Mutex } from '../mutex';
  * - `read(fn)` runs a synchronous read on committed data only (never inside someone else's unit).
  *
  * Store methods called from inside a unit (found through AsyncLocalStorage) run directly in it.
+ *
+ * On some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM…) SQLite rolls the whole transaction back
+ * by itself. Every later statement would then commit on its own, so once a unit's transaction is
+ * gone nothing more runs in it: each access throws, and the unit fails whole.
  */
 export interface UnitScope {
   active: boolean;
   readonly afterCommit: (() => void)[];
+  /** The first error a statement of this unit raised, to name the cause when the transaction is gone. */
+  firstError?: unknown;
 }
 
 interface QueuedWrite {
@@ -25,6 +32,8 @@ interface QueuedWrite {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
+
+const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
 export class LocalDatabase {
   private readonly mutex = new Mutex();
@@ -57,8 +66,15 @@ export class LocalDatabase {
       const mode = db.get('PRAGMA journal_mode = WAL') as { journal_mode?: unknown } | null;
       if (mode?.journal_mode !== 'wal') throw new Error(`could not switch ${path} to WAL mode (got ${String(mode?.journal_mode)})`);
       db.exec('PRAGMA synchronous = NORMAL');
+      // A checkpoint (with its two fsyncs) runs inside whichever COMMIT crosses this many WAL pages,
+      // on the one thread that also answers HTTP. 10,000 pages (~40 MB) makes them rarer and lets
+      // pages written over and over (counters, dedup index) be copied once; the maintenance timer
+      // checkpoints in between (checkpointWal), so a quiet store does not keep a long WAL.
+      db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
       db.exec('PRAGMA foreign_keys = OFF');
-      db.exec('PRAGMA cache_size = -65536');
+      // The page cache lives in WASM memory, which grows and never shrinks: 16 MB holds the hot pages
+      // (counters, the change log's tail, the dedup index's upper levels); the rest comes from the OS.
+      db.exec('PRAGMA cache_size = -16384');
       db.exec('PRAGMA temp_store = MEMORY');
     } catch (error) {
       db.close();
@@ -91,6 +107,15 @@ export class LocalDatabase {
     return scope?.active ? scope : undefined;
   }
 
+  /**
+   * True when the caller's async context belongs to a unit that has already ended: a branch the
+   * unit's function left running. Its writes must not slip out as transactions of their own.
+   */
+  private inEndedUnit(): boolean {
+    const scope = this.scopes.getStore();
+    return scope !== undefined && !scope.active;
+  }
+
   /** Runs `fn` in one transaction, serialized with every other access; rolls back if it throws. */
   unit<T>(fn: () => Promise<T>): Promise<T> {
     if (this.currentUnit()) return Promise.reject(new Error('units do not nest'));
@@ -102,6 +127,8 @@ export class LocalDatabase {
       try {
         result = await this.scopes.run(scope, fn);
         scope.active = false;
+        // The function may have caught the failure that cost the transaction: commit nothing then.
+        this.assertTransactionOf(scope);
         this.db.exec('COMMIT');
       } catch (error) {
         scope.active = false;
@@ -119,13 +146,9 @@ export class LocalDatabase {
    * way `currentUnit()` is set while it runs, so it can register after-commit callbacks.
    */
   write<T>(op: () => T): Promise<T> {
-    if (this.currentUnit()) {
-      try {
-        return Promise.resolve(op());
-      } catch (error) {
-        return Promise.reject(asError(error));
-      }
-    }
+    const unit = this.currentUnit();
+    if (unit) return this.runInUnit(unit, op);
+    if (this.inEndedUnit()) return Promise.reject(new Error('a write from a unit that has already ended (committed or rolled back)'));
     return new Promise<T>((resolve, reject) => {
       this.queued.push({ op, resolve: resolve as (value: unknown) => void, reject });
       if (!this.flushScheduled) {
@@ -137,16 +160,23 @@ export class LocalDatabase {
 
   /** Runs a synchronous read on committed data. */
   read<T>(fn: () => T): Promise<T> {
-    if (this.currentUnit()) {
-      try {
-        return Promise.resolve(fn());
-      } catch (error) {
-        return Promise.reject(asError(error));
-      }
-    }
+    const unit = this.currentUnit();
+    if (unit) return this.runInUnit(unit, fn);
     return this.mutex.run(() => {
       this.assertOpen();
       return fn();
+    });
+  }
+
+  /**
+   * Copies the WAL into the database file as far as it can without waiting (PASSIVE), between
+   * units; for the maintenance timer. Returns the WAL pages it copied.
+   */
+  checkpointWal(): Promise<number> {
+    return this.mutex.run(() => {
+      this.assertOpen();
+      const row = this.db.get('PRAGMA wal_checkpoint(PASSIVE)') as { checkpointed?: unknown } | null;
+      return typeof row?.checkpointed === 'number' ? row.checkpointed : 0;
     });
   }
 
@@ -166,6 +196,23 @@ export class LocalDatabase {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** Runs an access inside the caller's unit, only while the unit's transaction is still open. */
+  private runInUnit<T>(unit: UnitScope, op: () => T): Promise<T> {
+    try {
+      this.assertTransactionOf(unit);
+      return Promise.resolve(op());
+    } catch (error) {
+      unit.firstError ??= error;
+      return Promise.reject(asError(error));
+    }
+  }
+
+  private assertTransactionOf(unit: UnitScope): void {
+    if (this.db.inTransaction) return;
+    const cause = unit.firstError === undefined ? 'an earlier failure' : describeError(unit.firstError);
+    throw new Error(`SQLite rolled this unit's transaction back after ${cause}; the unit fails whole and is retried`);
   }
 
   private flushQueued(): void {
@@ -191,6 +238,8 @@ export class LocalDatabase {
           afterCommit.push(...scope.afterCommit);
         } catch (error) {
           this.discardStatements();
+          // SQLite dropped the whole group's transaction (e.g. disk full): every write in it failed.
+          if (!this.db.inTransaction) throw error;
           this.db.exec('ROLLBACK TO queued_write');
           this.db.exec('RELEASE queued_write');
           outcomes.push({ ok: false, error });
@@ -201,7 +250,11 @@ export class LocalDatabase {
       this.db.exec('COMMIT');
     } catch (error) {
       this.discardStatements();
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      try {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      } catch {
+        // Nothing awaits this flush: a throw here would be an unhandled rejection. Every write is failed below.
+      }
       for (const item of batch) item.reject(error);
       return;
     }

@@ -3,44 +3,47 @@ import type { LocalDatabase } from './database';
 /**
  * The tables of the local store. Ids are TEXT (canonical decimal strings), never SQLite integers,
  * so nothing above 2^53 passes through a JS double on the way in or out. Free text (item and
- * location names) is only ever stored inside JSON: the driver binds strings as NUL-terminated C
- * strings, which would cut a name at an embedded U+0000, while JSON writes it as an escape.
+ * location names) goes through `freeText` (codec.ts): the driver binds strings as NUL-terminated C
+ * strings, which would cut a name at an embedded U+0000, so such a name is stored as a BLOB of its
+ * JSON literal instead. Larger JSON payloads (counter states) are bound as UTF-8 BLOBs.
  */
-export const SCHEMA_VERSION = '1';
+export const SCHEMA_VERSION = '2';
 
 const SCHEMA = `
--- facts: JSON of { locationOid, itemName }, kept to tell a conflicting copy from an identical one.
+-- location_oid, item_name: the first copy's facts, kept to tell a conflicting copy from an identical one.
 CREATE TABLE IF NOT EXISTS dedup (
   pk TEXT NOT NULL,
   id TEXT NOT NULL,
-  facts TEXT NOT NULL,
+  location_oid TEXT NOT NULL,
+  item_name TEXT NOT NULL,
   stored_ms INTEGER NOT NULL,
   PRIMARY KEY (pk, id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS dedup_by_stored ON dedup (stored_ms);
 
--- doc: JSON of the stored record. AUTOINCREMENT: a sequence is never handed out twice, even after
--- the aggregated head is purged.
+-- The stored records, in the order they were created. AUTOINCREMENT: a sequence is never handed out
+-- twice, even after the aggregated head is purged.
 CREATE TABLE IF NOT EXISTS changes (
   lsn INTEGER PRIMARY KEY AUTOINCREMENT,
-  doc TEXT NOT NULL
+  id TEXT NOT NULL,
+  pk TEXT NOT NULL,
+  location_oid TEXT NOT NULL,
+  location TEXT,
+  camera_oid TEXT NOT NULL,
+  item_name TEXT NOT NULL,
+  timestamp_ms INTEGER NOT NULL,
+  stored_at TEXT NOT NULL
 );
 
+-- state: JSON of the CounterState, as a UTF-8 BLOB. row_count: how many top rows its last commit
+-- carried; the rows themselves are derived from the state (see SqliteCounterStore).
 CREATE TABLE IF NOT EXISTS counters (
   location_oid TEXT NOT NULL,
   time_window TEXT NOT NULL,
-  state TEXT NOT NULL,
+  state BLOB NOT NULL,
+  row_count INTEGER NOT NULL,
   version INTEGER NOT NULL,
   PRIMARY KEY (location_oid, time_window)
-) WITHOUT ROWID;
-
--- row: JSON of the TopItemRow.
-CREATE TABLE IF NOT EXISTS top_rows (
-  location_oid TEXT NOT NULL,
-  time_window TEXT NOT NULL,
-  item_rank INTEGER NOT NULL,
-  row TEXT NOT NULL,
-  PRIMARY KEY (location_oid, time_window, item_rank)
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS metrics (

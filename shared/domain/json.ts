@@ -5,11 +5,36 @@ import { isSafeNumber, parse as parseLossless, LosslessNumber } from 'lossless-j
  * number that it could change (long digit runs, fractions, exponents); otherwise the lossless
  * parser keeps such numbers as text so that validation can judge them exactly.
  */
-const RISKY_NUMBER = /\d{16}|\d[.eE]/;
-
 export function parseJsonExact(text: string): unknown {
-  if (!RISKY_NUMBER.test(text)) return JSON.parse(text) as unknown;
+  if (!hasRiskyNumber(text)) return JSON.parse(text) as unknown;
   return parseLossless(text, undefined, { parseNumber: keepUnsafeNumbersAsText, onDuplicateKey: lastValueWins });
+}
+
+/**
+ * A string literal (consumed whole, escapes included, so that digits inside it are never looked
+ * at), or a number a double could change: 16 digits in a row, a fraction or an exponent. Ids sent
+ * as 19-digit strings are the common case and must not send a whole body to the slow parser.
+ *
+ * An unterminated literal runs to the end of the text (the text is not JSON then, and whichever
+ * parser reads it refuses it): once a literal has started, the pattern cannot fail, so a hostile
+ * body of unclosed quotes costs one pass, not one pass per quote.
+ */
+const STRING_OR_RISKY_NUMBER = /"[^"\\]*(?:\\[\s\S][^"\\]*)*(?:"|\\?$)|\d{16}|\d[.eE]/g;
+const QUOTE = 0x22;
+
+/** True when the text holds, outside its string literals, a number that JSON.parse might not keep exactly. */
+export function hasRiskyNumber(text: string): boolean {
+  const pattern = STRING_OR_RISKY_NUMBER;
+  pattern.lastIndex = 0;
+  // test() rather than exec(): no match object per string literal. A string match ends with its
+  // closing quote; a number match never ends with a quote.
+  while (pattern.test(text)) {
+    if (text.charCodeAt(pattern.lastIndex - 1) !== QUOTE) {
+      pattern.lastIndex = 0;
+      return true;
+    }
+  }
+  return false;
 }
 
 /** A repeated key takes its last value, as JSON.parse does, so the outcome never depends on which parser read the body. */

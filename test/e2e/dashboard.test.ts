@@ -133,15 +133,15 @@ interface Bar {
     await expectCounters({ conflicts: health.counters.conflicts });
   }
 
+  /** Reads every bar of a card in one pass of the page, so a re-render cannot land between name and count. */
   async function barsOf(oid: string): Promise<Bar[]> {
-    const bars = page.locator(`[data-testid="location-card"][data-location-oid="${oid}"] [data-testid="bar"]`);
-    const names = await bars.locator('.bar-name').allTextContents();
-    const shown = await bars.locator('[data-testid="bar-count"]').allTextContents();
-    const result: Bar[] = [];
-    for (let i = 0; i < names.length; i += 1) {
-      result.push({ name: names[i]!, count: Number(await bars.nth(i).getAttribute('data-count')), shown: shown[i]! });
-    }
-    return result;
+    return page.locator(`[data-testid="location-card"][data-location-oid="${oid}"] [data-testid="bar"]`).evaluateAll((elements) =>
+      elements.map((element) => ({
+        name: element.querySelector('.bar-name')?.textContent ?? '',
+        count: Number(element.getAttribute('data-count')),
+        shown: element.querySelector('[data-testid="bar-count"]')?.textContent ?? '',
+      })),
+    );
   }
 
   /** Waits until the card of a location shows exactly these items and counts, in this order. */

@@ -165,6 +165,85 @@ describe('local store', () => {
     expect(await store.checkpoints.get('x')).toBe(3);
   });
 
+  describe('when SQLite rolls a transaction back by itself (disk full)', () => {
+    /** SQLite's own cap on the file size: the next page it needs fails with SQLITE_FULL, as a full disk does. */
+    function fillUp(store: LocalStore): () => void {
+      const pages = (store.database.db.get('PRAGMA page_count') as { page_count: number }).page_count;
+      store.database.db.exec(`PRAGMA max_page_count = ${pages}`);
+      return () => store.database.db.exec('PRAGMA max_page_count = 1073741823');
+    }
+    const tooBig = (store: LocalStore): Promise<unknown> =>
+      store.database.write(() => store.database.statement("INSERT INTO meta (key, value) VALUES ('big', ?)").run(['x'.repeat(500_000)]));
+
+    it('runs no further statement of the unit, even if its function carries on, and commits nothing', async () => {
+      const store = open();
+      await store.checkpoints.set('before', 1);
+      const makeRoom = fillUp(store);
+      const later: unknown[] = [];
+      const unit = store.database.unit(async () => {
+        await store.checkpoints.set('first', 1);
+        await tooBig(store).catch((error: unknown) => later.push(error));
+        // Without the guard these would each commit on their own, outside any transaction.
+        await store.checkpoints.set('after', 2).catch((error: unknown) => later.push(error));
+        await store.metrics.add({ stored: 7 }).catch((error: unknown) => later.push(error));
+      });
+      await expect(unit).rejects.toThrow(/rolled this unit's transaction back after database or disk is full/);
+      expect(later.map((error) => (error as Error).message)).toEqual([
+        expect.stringMatching(/disk is full/),
+        expect.stringMatching(/rolled this unit's transaction back after database or disk is full/),
+        expect.stringMatching(/rolled this unit's transaction back/),
+      ]);
+      makeRoom();
+      expect(await store.checkpoints.list()).toEqual(new Map([['before', 1]]));
+      expect((await store.metrics.read()).stored).toBe(0);
+
+      // The retry, with space back, commits the whole unit.
+      await store.database.unit(async () => {
+        await store.checkpoints.set('first', 1);
+        await store.checkpoints.set('after', 2);
+      });
+      expect(await store.checkpoints.list()).toEqual(
+        new Map([
+          ['after', 2],
+          ['before', 1],
+          ['first', 1],
+        ]),
+      );
+    });
+
+    it('stops concurrent branches of the unit, and refuses writes from a branch that outlives it', async () => {
+      const store = open();
+      const makeRoom = fillUp(store);
+      let straggler: Promise<unknown> | undefined;
+      let release!: () => void;
+      const paused = new Promise<void>((resolve) => (release = resolve));
+      const unit = store.database.unit(async () => {
+        const failing = tooBig(store);
+        // A branch that writes after its sibling failed, and one the unit does not wait for.
+        const sibling = failing.catch(() => store.checkpoints.set('sibling', 1));
+        straggler = paused.then(() => store.checkpoints.set('straggler', 1));
+        await Promise.all([failing, sibling]);
+      });
+      await expect(unit).rejects.toThrow(/disk is full/);
+      makeRoom();
+      release();
+      await expect(straggler).rejects.toThrow('a write from a unit that has already ended');
+      expect(await store.checkpoints.list()).toEqual(new Map());
+    });
+
+    it('fails every write of a group commit that SQLite rolled back, with the cause', async () => {
+      const store = open();
+      const makeRoom = fillUp(store);
+      const [good, bad] = await Promise.allSettled([store.checkpoints.set('good', 1), tooBig(store)]);
+      expect(bad).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/disk is full/) as string } });
+      expect(good).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/disk is full/) as string } });
+      makeRoom();
+      expect(await store.checkpoints.list()).toEqual(new Map());
+      await store.checkpoints.set('good', 1);
+      expect(await store.checkpoints.get('good')).toBe(1);
+    });
+  });
+
   it('drops aggregated changes without ever reusing their sequences', async () => {
     const store = open();
     await store.dedup.createMany([record('50'), record('51')]);

@@ -1,4 +1,5 @@
-import { BodyError, decodeUtf8, parseEventRows, parseJsonExact } from '../../../shared/domain/json';
+import { LosslessNumber } from 'lossless-json';
+import { BodyError, decodeUtf8, hasRiskyNumber, parseEventRows, parseJsonExact } from '../../../shared/domain/json';
 import { isNumericText } from '../../../shared/domain/ids';
 
 const values = (rows: ReturnType<typeof parseEventRows>) => rows.map((row) => ('value' in row ? row.value : row));
@@ -38,6 +39,64 @@ describe('parseJsonExact', () => {
       expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
       expect(Object.hasOwn(parsed, 'item_name')).toBe(false);
       expect(({} as Record<string, unknown>)['item_name']).toBeUndefined();
+    }
+  });
+});
+
+describe('which path parseJsonExact takes', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  /** Parses with JSON.parse watched: true when the fast path read the text. */
+  function readByJsonParse(text: string): { fast: boolean; value: unknown } {
+    const spy = jest.spyOn(JSON, 'parse');
+    const value = parseJsonExact(text);
+    const fast = spy.mock.calls.some(([argument]) => argument === text);
+    spy.mockRestore();
+    return { fast, value };
+  }
+
+  it('takes the fast path when long digit runs, fractions and exponents are only inside strings', () => {
+    const text =
+      '[{"detection_oid":"12345678901234567890","note":"1.5e3 and \\"9007199254740993\\"","n":42},{"id":"-9223372036854775808","x":[1,2]}]';
+    expect(hasRiskyNumber(text)).toBe(false);
+    const { fast, value } = readByJsonParse(text);
+    expect(fast).toBe(true);
+    expect(value).toEqual([
+      { detection_oid: '12345678901234567890', note: '1.5e3 and "9007199254740993"', n: 42 },
+      { id: '-9223372036854775808', x: [1, 2] },
+    ]);
+  });
+
+  it('still takes the exact path for an id above 2^53 sent as a JSON number, next to strings full of digits', () => {
+    const text = '{"label":"0000000000000000000","detection_oid":9007199254740993,"after":"1.5"}';
+    expect(hasRiskyNumber(text)).toBe(true);
+    const { fast, value } = readByJsonParse(text);
+    expect(fast).toBe(false);
+    const parsed = value as Record<string, unknown>;
+    // JSON.parse would have answered 9007199254740992.
+    expect(parsed['detection_oid']).toBeInstanceOf(LosslessNumber);
+    expect(String(parsed['detection_oid'])).toBe('9007199254740993');
+    expect(parsed['label']).toBe('0000000000000000000');
+    expect(parsed['after']).toBe('1.5');
+  });
+
+  it('judges numbers outside strings after escaped quotes and backslashes correctly', () => {
+    expect(hasRiskyNumber('{"a":"ends with backslash \\\\","b":1.25}')).toBe(true);
+    expect(hasRiskyNumber('{"a":"quote \\" then 1.25 inside","b":125}')).toBe(false);
+    expect(hasRiskyNumber('{"a":1e5}')).toBe(true);
+    expect(hasRiskyNumber('{"a":123456789012345}')).toBe(false);
+    expect(hasRiskyNumber('{"a":1234567890123456}')).toBe(true);
+    // The pattern keeps no state between calls.
+    expect(hasRiskyNumber('{"a":1.5}')).toBe(true);
+    expect(hasRiskyNumber('{"a":"1.5"}')).toBe(false);
+  });
+
+  it('refuses malformed text on either path, and an unterminated string costs one pass', () => {
+    expect(() => parseJsonExact('{"a":"1234567890123456789')).toThrow();
+    expect(() => parseJsonExact('["abc\\"')).toThrow();
+    // Many escaped quotes and no closing one: one pass each, where a scan per quote would take ~10^12 steps.
+    for (const hostile of ['["' + '\\"'.repeat(1_000_000), '["' + '\\"'.repeat(1_000_000) + '\\']) {
+      expect(() => parseJsonExact(hostile)).toThrow();
     }
   });
 });
