@@ -3,7 +3,8 @@ import { buildCaptureFile, type CaptureArchive, type CaptureWindow, CaptureRolle
 import type { Clock } from '../shared/ports';
 import type { EventLog } from './eventlog';
 import { describeError, type Logger, throttledWarn } from './log';
-import { backoffMs, StopSignal, WakeSignal } from './pumps/signal';
+import { PartitionFollower } from './pumps/partitionFollower';
+import { backoffMs, type WakeSignal } from './pumps/signal';
 import { LocalReplays } from './replay';
 import type { LocalRuntime } from './runtime';
 import type { CheckpointStore, LocalDatabase } from './store';
@@ -44,15 +45,12 @@ export interface CaptureWriterOptions {
  * cutting depends on. After a crash the writer re-reads from there and cuts the same files under
  * the same names, so a file uploaded before the crash is overwritten, never doubled.
  */
-export class CaptureWriter {
-  private readonly stopSignal = new StopSignal();
-  private readonly signals: WakeSignal[] = [];
-  private readonly committed: number[] = [];
-  private loops: Promise<void>[] = [];
-  private unsubscribe: (() => void) | undefined;
+export class CaptureWriter extends PartitionFollower {
   private filesWritten = 0;
 
-  constructor(private readonly options: CaptureWriterOptions) {}
+  constructor(private readonly options: CaptureWriterOptions) {
+    super(options.log, options.checkpoints);
+  }
 
   static checkpointKey(partition: number): string {
     return `eventlog/capture/${partition}`;
@@ -62,45 +60,15 @@ export class CaptureWriter {
     return `capture/start/${partition}`;
   }
 
-  start(): void {
-    const { log, checkpoints } = this.options;
-    for (let partition = 0; partition < log.partitionCount; partition += 1) {
-      this.committed[partition] = checkpoints.getNow(CaptureWriter.checkpointKey(partition)) ?? log.startSequence(partition);
-      this.signals[partition] = new WakeSignal();
-    }
-    this.unsubscribe = log.onDurable((partitions) => {
-      for (const partition of partitions) this.signals[partition]?.wake();
-    });
-    this.loops = this.signals.map((_, partition) => this.run(partition));
-  }
-
-  /** Uploads every open window (the graceful-stop flush), then stops. */
-  async stop(): Promise<void> {
-    this.stopSignal.stop();
-    this.unsubscribe?.();
-    for (const signal of this.signals) signal.wake();
-    await Promise.all(this.loops);
-  }
-
-  /** Every record of the partition below this sequence is in an uploaded Capture file. */
-  position(partition: number): number {
-    return this.committed[partition] ?? 0;
-  }
-
-  /** Durable records not yet in an uploaded file, over all partitions. */
-  backlog(): number {
-    let total = 0;
-    for (let partition = 0; partition < this.options.log.partitionCount; partition += 1) {
-      total += Math.max(0, this.options.log.endSequence(partition) - this.position(partition));
-    }
-    return total;
+  protected checkpointKeyOf(partition: number): string {
+    return CaptureWriter.checkpointKey(partition);
   }
 
   get files(): number {
     return this.filesWritten;
   }
 
-  private async run(partition: number): Promise<void> {
+  protected async run(partition: number): Promise<void> {
     const { log, checkpoints, clock, logger } = this.options;
     const signal = this.signals[partition] as WakeSignal;
     const previousStart = checkpoints.getNow(CaptureWriter.startKey(partition));

@@ -350,7 +350,11 @@ export function loadLocalConfig(env: Env = process.env): LocalConfig {
     partitions: read.parsed('PARTITIONS', positiveInt.max(256), 'a whole number from 1 to 256'),
     ingestBatchSize: read.parsed('INGEST_BATCH_SIZE', positiveInt, 'a positive whole number'),
     changeBatchSize: read.parsed('CHANGE_BATCH_SIZE', positiveInt, 'a positive whole number'),
-    changeLingerMs: read.parsed('CHANGE_LINGER_MS', z.coerce.number().int().min(0).max(60_000), 'a whole number of milliseconds from 0 to 60000'),
+    changeLingerMs: read.parsed(
+      'CHANGE_LINGER_MS',
+      z.coerce.number().int().min(0).max(60_000),
+      'a whole number of milliseconds from 0 to 60000',
+    ),
     captureWindowSeconds: read.parsed('CAPTURE_WINDOW_SECONDS', positiveInt, 'a positive number of seconds'),
     captureWindowBytes: read.parsed('CAPTURE_WINDOW_BYTES', positiveInt, 'a positive number of bytes'),
     logLevel: read.parsed('LOG_LEVEL', z.enum(['debug', 'info', 'warn', 'error']), 'one of debug, info, warn, error'),

@@ -2,7 +2,8 @@ import type { EventLog } from '../eventlog';
 import type { LogRecord } from '../eventlog/record';
 import { describeError, type Logger, throttledWarn } from '../log';
 import type { CheckpointStore, LocalDatabase } from '../store';
-import { backoffMs, StopSignal, WakeSignal } from './signal';
+import { PartitionFollower } from './partitionFollower';
+import { backoffMs, type WakeSignal } from './signal';
 
 export interface LogBatch {
   readonly partition: number;
@@ -32,14 +33,10 @@ export interface LogConsumerOptions {
  * `handle` in one transaction with the checkpoint. A crash keeps both or neither; a failure rolls
  * back and the same batch is retried with backoff: never dropped, never skipped.
  */
-export class LogConsumer {
-  private readonly committed: number[] = [];
-  private readonly signals: WakeSignal[] = [];
-  private loops: Promise<void>[] = [];
-  private readonly stopSignal = new StopSignal();
-  private unsubscribe: (() => void) | undefined;
-
-  constructor(private readonly options: LogConsumerOptions) {}
+export class LogConsumer extends PartitionFollower {
+  constructor(private readonly options: LogConsumerOptions) {
+    super(options.log, options.checkpoints);
+  }
 
   get name(): string {
     return this.options.name;
@@ -49,41 +46,11 @@ export class LogConsumer {
     return `eventlog/${this.options.name}/${partition}`;
   }
 
-  start(): void {
-    const { log, checkpoints } = this.options;
-    for (let partition = 0; partition < log.partitionCount; partition += 1) {
-      this.committed[partition] = checkpoints.getNow(this.checkpointKey(partition)) ?? log.startSequence(partition);
-      this.signals[partition] = new WakeSignal();
-    }
-    this.unsubscribe = log.onDurable((partitions) => {
-      for (const partition of partitions) this.signals[partition]?.wake();
-    });
-    this.loops = this.signals.map((_, partition) => this.run(partition));
+  protected checkpointKeyOf(partition: number): string {
+    return this.checkpointKey(partition);
   }
 
-  /** Lets the batch under way commit, then stops. */
-  async stop(): Promise<void> {
-    this.stopSignal.stop();
-    this.unsubscribe?.();
-    for (const signal of this.signals) signal.wake();
-    await Promise.all(this.loops);
-  }
-
-  /** The committed checkpoint of a partition: every record below it is handled. */
-  position(partition: number): number {
-    return this.committed[partition] ?? 0;
-  }
-
-  /** Durable records not yet handled, over all partitions. */
-  backlog(): number {
-    let total = 0;
-    for (let partition = 0; partition < this.options.log.partitionCount; partition += 1) {
-      total += Math.max(0, this.options.log.endSequence(partition) - this.position(partition));
-    }
-    return total;
-  }
-
-  private async run(partition: number): Promise<void> {
+  protected async run(partition: number): Promise<void> {
     const { log, database, checkpoints, batchSize, logger, handle } = this.options;
     const signal = this.signals[partition] as WakeSignal;
     const warn = throttledWarn(logger);

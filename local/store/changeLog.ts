@@ -39,19 +39,17 @@ export class ChangeLog {
           'SELECT lsn, id, pk, location_oid, location, camera_oid, item_name, timestamp_ms, stored_at FROM changes WHERE lsn > ? ORDER BY lsn LIMIT ?',
         )
         .all([after, limit]) as unknown as ChangeRow[];
-      return rows.map(
-        (row): ChangeDocument => ({
-          id: row.id,
-          pk: row.pk,
-          _lsn: row.lsn,
-          locationOid: row.location_oid,
-          location: row.location === null ? null : freeTextOf(row.location),
-          cameraOid: row.camera_oid,
-          itemName: freeTextOf(row.item_name),
-          timestampMs: row.timestamp_ms,
-          storedAt: row.stored_at,
-        }),
-      );
+      return rows.map((row): ChangeDocument => ({
+        id: row.id,
+        pk: row.pk,
+        _lsn: row.lsn,
+        locationOid: row.location_oid,
+        location: row.location === null ? null : freeTextOf(row.location),
+        cameraOid: row.camera_oid,
+        itemName: freeTextOf(row.item_name),
+        timestampMs: row.timestamp_ms,
+        storedAt: row.stored_at,
+      }));
     });
   }
 

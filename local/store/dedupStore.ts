@@ -53,10 +53,10 @@ export class SqliteDedupStore implements DedupStore {
       const outcomes = records.map((record): CreateOutcome => {
         const itemName = freeText(record.itemName);
         if (insert.run([record.pk, record.id, record.locationOid, itemName, nowMs]).changes !== 1) {
-          const existing = this.database.first<ExistingRow>('SELECT location_oid, item_name, stored_ms FROM dedup WHERE pk = ? AND id = ?', [
-            record.pk,
-            record.id,
-          ]);
+          const existing = this.database.first<ExistingRow>(
+            'SELECT location_oid, item_name, stored_ms FROM dedup WHERE pk = ? AND id = ?',
+            [record.pk, record.id],
+          );
           if (existing && nowMs - existing.stored_ms < this.ttlMs) {
             return { status: 'duplicate', existing: { locationOid: existing.location_oid, itemName: freeTextOf(existing.item_name) } };
           }

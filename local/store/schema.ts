@@ -1,3 +1,4 @@
+import { freeText, parseJsonColumn } from './codec';
 import type { LocalDatabase } from './database';
 
 /**
@@ -9,21 +10,19 @@ import type { LocalDatabase } from './database';
  */
 export const SCHEMA_VERSION = '2';
 
-const SCHEMA = `
--- location_oid, item_name: the first copy's facts, kept to tell a conflicting copy from an identical one.
-CREATE TABLE IF NOT EXISTS dedup (
+// Functions of the table name, so that the version 1 migration can build the new layout beside the old.
+const dedupTable = (name: string): string => `
+CREATE TABLE IF NOT EXISTS ${name} (
   pk TEXT NOT NULL,
   id TEXT NOT NULL,
   location_oid TEXT NOT NULL,
   item_name TEXT NOT NULL,
   stored_ms INTEGER NOT NULL,
   PRIMARY KEY (pk, id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS dedup_by_stored ON dedup (stored_ms);
+) WITHOUT ROWID;`;
 
--- The stored records, in the order they were created. AUTOINCREMENT: a sequence is never handed out
--- twice, even after the aggregated head is purged.
-CREATE TABLE IF NOT EXISTS changes (
+const changesTable = (name: string): string => `
+CREATE TABLE IF NOT EXISTS ${name} (
   lsn INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL,
   pk TEXT NOT NULL,
@@ -33,7 +32,16 @@ CREATE TABLE IF NOT EXISTS changes (
   item_name TEXT NOT NULL,
   timestamp_ms INTEGER NOT NULL,
   stored_at TEXT NOT NULL
-);
+);`;
+
+const SCHEMA = `
+-- location_oid, item_name: the first copy's facts, kept to tell a conflicting copy from an identical one.
+${dedupTable('dedup')}
+CREATE INDEX IF NOT EXISTS dedup_by_stored ON dedup (stored_ms);
+
+-- The stored records, in the order they were created. AUTOINCREMENT: a sequence is never handed out
+-- twice, even after the aggregated head is purged.
+${changesTable('changes')}
 
 -- state: JSON of the CounterState, as a UTF-8 BLOB. row_count: how many top rows its last commit
 -- carried; the rows themselves are derived from the state (see SqliteCounterStore).
@@ -64,7 +72,116 @@ CREATE TABLE IF NOT EXISTS meta (
 `;
 
 export function ensureSchema(database: LocalDatabase): void {
-  database.db.exec(`BEGIN IMMEDIATE; ${SCHEMA} COMMIT;`);
+  const { db } = database;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    if (storedSchemaVersion(database) === '1') migrateFromVersion1(database);
+    db.exec(SCHEMA);
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+function storedSchemaVersion(database: LocalDatabase): string | undefined {
+  const hasMeta = database.db.get("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'meta'") as {
+    found: number;
+  } | null;
+  if (!hasMeta) return undefined;
+  const row = database.db.get("SELECT value FROM meta WHERE key = 'SCHEMA_VERSION'") as { value: string } | null;
+  return row?.value;
+}
+
+/**
+ * Version 1 kept the dedup facts and the change-log entries as JSON text, and materialized the top
+ * rows. Rewrites both tables in the column layout (names through `freeText`), keeps each counter's
+ * row count, and keeps the change sequence where it was (it must never go back). Runs inside the
+ * caller's transaction: a failure leaves the version 1 store as it was.
+ */
+function migrateFromVersion1(database: LocalDatabase): void {
+  const { db } = database;
+  db.exec('ALTER TABLE counters ADD COLUMN row_count INTEGER NOT NULL DEFAULT 0');
+  db.exec(
+    'UPDATE counters SET row_count = (SELECT count(*) FROM top_rows WHERE top_rows.location_oid = counters.location_oid AND top_rows.time_window = counters.time_window)',
+  );
+  db.exec('DROP TABLE top_rows');
+
+  db.exec(dedupTable('dedup_v2'));
+  const insertDedup = db.prepare('INSERT INTO dedup_v2 (pk, id, location_oid, item_name, stored_ms) VALUES (?, ?, ?, ?, ?)');
+  try {
+    eachRow<V1DedupRow>(database, 'SELECT pk, id, facts, stored_ms FROM dedup', (row) => {
+      const facts = parseJsonColumn<{ locationOid: string; itemName: string }>(row.facts);
+      insertDedup.run([row.pk, row.id, facts.locationOid, freeText(facts.itemName), row.stored_ms]);
+    });
+  } finally {
+    insertDedup.finalize();
+  }
+  db.exec('DROP TABLE dedup');
+  db.exec('ALTER TABLE dedup_v2 RENAME TO dedup');
+
+  const sequence = (db.get("SELECT seq FROM sqlite_sequence WHERE name = 'changes'") as { seq: number } | null)?.seq ?? 0;
+  db.exec(changesTable('changes_v2'));
+  const insertChange = db.prepare(
+    'INSERT INTO changes_v2 (lsn, id, pk, location_oid, location, camera_oid, item_name, timestamp_ms, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  try {
+    eachRow<V1ChangeRow>(database, 'SELECT lsn, doc FROM changes ORDER BY lsn', (row) => {
+      const doc = parseJsonColumn<V1ChangeDocument>(row.doc);
+      insertChange.run([
+        row.lsn,
+        doc.id,
+        doc.pk,
+        doc.locationOid,
+        doc.location === null ? null : freeText(doc.location),
+        doc.cameraOid,
+        freeText(doc.itemName),
+        doc.timestampMs,
+        doc.storedAt,
+      ]);
+    });
+  } finally {
+    insertChange.finalize();
+  }
+  db.exec('DROP TABLE changes');
+  db.exec('ALTER TABLE changes_v2 RENAME TO changes');
+  db.run("DELETE FROM sqlite_sequence WHERE name IN ('changes', 'changes_v2')");
+  db.run("INSERT INTO sqlite_sequence (name, seq) VALUES ('changes', ?)", [sequence]);
+
+  db.run("UPDATE meta SET value = ? WHERE key = 'SCHEMA_VERSION'", [SCHEMA_VERSION]);
+}
+
+/** Streams the rows of a query (a table may be larger than memory), then frees the statement. */
+function eachRow<T>(database: LocalDatabase, sql: string, visit: (row: T) => void): void {
+  const statement = database.db.prepare(sql);
+  try {
+    for (const row of statement.iterate() as Iterable<T>) visit(row);
+  } finally {
+    statement.finalize();
+  }
+}
+
+interface V1DedupRow {
+  pk: string;
+  id: string;
+  facts: unknown;
+  stored_ms: number;
+}
+
+interface V1ChangeRow {
+  lsn: number;
+  doc: unknown;
+}
+
+interface V1ChangeDocument {
+  id: string;
+  pk: string;
+  locationOid: string;
+  location: string | null;
+  cameraOid: string;
+  itemName: string;
+  timestampMs: number;
+  storedAt: string;
 }
 
 /**

@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dedupPartitionOf } from '../../shared/domain/partitioning';
+import type { DedupRecord } from '../../shared/ports';
+import { createLogger } from '../../local/log';
+import { CHANGE_CHECKPOINT, ChangePump } from '../../local/pumps/changePump';
+import { type ChangeDocument, type LocalStore, openLocalStore } from '../../local/store';
+
+jest.setTimeout(30_000);
+
+let workspace: string;
+let store: LocalStore;
+let pump: ChangePump | undefined;
+const quiet = createLogger('error');
+
+beforeEach(() => {
+  workspace = mkdtempSync(join(tmpdir(), 'change-pump-'));
+  store = openLocalStore(join(workspace, 'store.sqlite'), { dedupTtlSeconds: 3600, dedupPartitions: 64 });
+});
+
+afterEach(async () => {
+  await pump?.stop();
+  pump = undefined;
+  await store.close();
+  rmSync(workspace, { recursive: true, force: true });
+});
+
+async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function records(ids: string[]): DedupRecord[] {
+  return ids.map((id) => ({
+    id,
+    pk: dedupPartitionOf(id, 64),
+    locationOid: '1',
+    location: 'Market Square',
+    cameraOid: '7',
+    itemName: 'car',
+    timestampMs: Date.UTC(2026, 10, 22, 10, 5),
+    storedAt: '2026-11-22T10:06:00.000Z',
+  }));
+}
+
+/** Stores detections as the ingest pump does, then wakes the change pump as its after-commit hook does. */
+async function storeDetections(ids: string[]): Promise<void> {
+  await store.dedup.createMany(records(ids));
+  pump?.wake();
+}
+
+function startPump(options: { batchSize: number; lingerMs: number }): ChangeDocument[][] {
+  const batches: ChangeDocument[][] = [];
+  pump = new ChangePump({
+    store,
+    batchSize: options.batchSize,
+    lingerMs: options.lingerMs,
+    logger: quiet,
+    idlePollMs: 20,
+    aggregate: (documents) => {
+      batches.push(documents as ChangeDocument[]);
+      return Promise.resolve();
+    },
+  });
+  pump.start();
+  return batches;
+}
+
+describe('ChangePump', () => {
+  it('lets a partial batch wait out the linger, and folds at once when a full batch is waiting', async () => {
+    const batches = startPump({ batchSize: 5, lingerMs: 60_000 });
+    await storeDetections(['1', '2', '3']);
+    // Well within the minute of linger: nothing is folded yet.
+    await sleep(300);
+    expect(batches).toEqual([]);
+    expect(pump?.backlog()).toBe(3);
+
+    await storeDetections(['4', '5']);
+    await until(() => batches.length === 1);
+    expect(batches[0]?.map((document) => document.id)).toEqual(['1', '2', '3', '4', '5']);
+    expect(pump?.position()).toBe(5);
+    expect(await store.checkpoints.get(CHANGE_CHECKPOINT)).toBe(5);
+  });
+
+  it('folds a partial batch once the linger is over, all of it in one batch', async () => {
+    const batches = startPump({ batchSize: 1_000, lingerMs: 100 });
+    await storeDetections(['1', '2']);
+    await storeDetections(['3']);
+    await until(() => pump?.backlog() === 0);
+    expect(batches.flat().map((document) => document.id)).toEqual(['1', '2', '3']);
+    expect(batches.length).toBeLessThanOrEqual(2);
+  });
+
+  it('folds as soon as anything is stored when the linger is 0', async () => {
+    const batches = startPump({ batchSize: 1_000, lingerMs: 0 });
+    await storeDetections(['1']);
+    await until(() => batches.length === 1);
+    expect(batches[0]?.map((document) => document.id)).toEqual(['1']);
+  });
+
+  it('stops at once while lingering, leaving the waiting changes for the next start', async () => {
+    const batches = startPump({ batchSize: 5, lingerMs: 60_000 });
+    await storeDetections(['1', '2']);
+    await sleep(50);
+    await pump?.stop();
+    expect(batches).toEqual([]);
+    expect(await store.checkpoints.get(CHANGE_CHECKPOINT)).toBeUndefined();
+
+    const next = startPump({ batchSize: 5, lingerMs: 0 });
+    await until(() => next.length === 1);
+    expect(next[0]?.map((document) => document.id)).toEqual(['1', '2']);
+  });
+});
