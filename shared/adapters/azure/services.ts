@@ -1,6 +1,7 @@
 import { loadAzureConfig } from '../../config';
 import { systemClock } from '../../ports';
-import { once, type Services } from '../../services';
+import { once } from '../../once';
+import type { Services } from '../../services';
 import { BlobDeadLetterSink, BlobLocationSource, createBlobServiceClient } from '../blob';
 import { BlobCaptureArchive, captureLocationOf } from '../blob/captureArchive';
 import { CosmosCounterStore, CosmosDedupStore, CosmosMetricsStore, createCosmosClient } from '../cosmos';

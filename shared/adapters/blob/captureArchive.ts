@@ -9,6 +9,7 @@ import {
 } from '../../capture';
 import type { Connection } from '../../config';
 import { isNotFound } from './client';
+import { once } from '../../once';
 
 export interface BlobCaptureArchiveOptions {
   /** Create the container on first write (Azurite); in Azure the infrastructure creates it. */
@@ -22,7 +23,8 @@ export interface BlobCaptureArchiveOptions {
  */
 export class BlobCaptureArchive implements CaptureArchive {
   private readonly container: ContainerClient;
-  private ensured: Promise<unknown> | undefined;
+  /** Created once per instance; a failure is forgotten so the next write tries again. */
+  private readonly ensureContainer = once(() => this.container.createIfNotExists());
 
   constructor(
     service: BlobServiceClient,
@@ -78,16 +80,6 @@ export class BlobCaptureArchive implements CaptureArchive {
       if (item.kind === 'prefix') prefixes.push(item.name);
     }
     return prefixes;
-  }
-
-  private ensureContainer(): Promise<unknown> {
-    if (!this.ensured) {
-      this.ensured = this.container.createIfNotExists();
-      this.ensured.catch(() => {
-        this.ensured = undefined;
-      });
-    }
-    return this.ensured;
   }
 }
 

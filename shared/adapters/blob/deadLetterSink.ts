@@ -1,5 +1,6 @@
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import type { DeadLetter, DeadLetterSink } from '../../ports';
+import { once } from '../../once';
 
 export interface BlobDeadLetterOptions {
   /**
@@ -16,7 +17,8 @@ export interface BlobDeadLetterOptions {
  */
 export class BlobDeadLetterSink implements DeadLetterSink {
   private readonly container: ContainerClient;
-  private ensured: Promise<unknown> | undefined;
+  /** Created once per instance; a failure is forgotten so the next write tries again. */
+  private readonly ensureContainer = once(() => this.container.createIfNotExists());
 
   constructor(
     service: BlobServiceClient,
@@ -35,16 +37,6 @@ export class BlobDeadLetterSink implements DeadLetterSink {
     await this.container.getBlockBlobClient(name).upload(body, Buffer.byteLength(body), {
       blobHTTPHeaders: { blobContentType: 'application/x-ndjson; charset=utf-8' },
     });
-  }
-
-  private ensureContainer(): Promise<unknown> {
-    if (!this.ensured) {
-      this.ensured = this.container.createIfNotExists();
-      this.ensured.catch(() => {
-        this.ensured = undefined;
-      });
-    }
-    return this.ensured;
   }
 }
 
