@@ -177,7 +177,13 @@ export const SETTINGS: readonly SettingSpec[] = [
       'How long the change pump lets stored detections gather before folding them, unless CHANGE_BATCH_SIZE are already waiting (0 folds at once).',
   },
   { name: 'CAPTURE_WINDOW_SECONDS', hosts: ['local'], defaults: { local: '60' }, description: 'Capture file time window.' },
-  { name: 'CAPTURE_WINDOW_BYTES', hosts: ['local'], defaults: { local: '10485760' }, description: 'Capture file size window.' },
+  {
+    name: 'CAPTURE_WINDOW_BYTES',
+    hosts: ['local'],
+    // An open window is held in memory until it is cut: 2 MiB keeps the runtime under its memory target at full speed.
+    defaults: { local: '2097152' },
+    description: 'Capture file size window (an open window is held in memory).',
+  },
   {
     name: 'LOG_LEVEL',
     hosts: ['local'],
