@@ -1,19 +1,9 @@
-import type { Int64 } from '../../shared/domain/ids';
+import type { DedupRecord } from '../../shared/ports';
 import { freeTextOf } from './codec';
 import type { LocalDatabase } from './database';
 
 /** A change-log entry in the shape of a Cosmos DB change-feed item of the dedup container. */
-export interface ChangeDocument {
-  readonly id: Int64;
-  readonly pk: string;
-  readonly _lsn: number;
-  readonly locationOid: Int64;
-  readonly location: string | null;
-  readonly cameraOid: Int64;
-  readonly itemName: string;
-  readonly timestampMs: number;
-  readonly storedAt: string;
-}
+export type ChangeDocument = DedupRecord & { readonly _lsn: number };
 
 interface ChangeRow {
   lsn: number;
