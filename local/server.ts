@@ -70,9 +70,16 @@ export class LocalHttpServer {
   listen(port: number, host: string): Promise<string> {
     this.guard = new RequestGuard(host, () => (this.server.address() as AddressInfo | null)?.port ?? port);
     return new Promise((resolvePromise, reject) => {
-      this.server.once('error', reject);
+      const fail = (error: NodeJS.ErrnoException): void => {
+        // The usual first-run stumble: say what to do, not just what happened.
+        if (error.code === 'EADDRINUSE')
+          reject(new Error(`${host}:${port} is already in use (another npm start?). Stop it, or choose another port: PORT=7072 npm start`));
+        else if (error.code === 'EADDRNOTAVAIL') reject(new Error(`HOST=${host} is not an address of this machine`));
+        else reject(error);
+      };
+      this.server.once('error', fail);
       this.server.listen(port, host, () => {
-        this.server.off('error', reject);
+        this.server.off('error', fail);
         const address = this.server.address() as AddressInfo;
         const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
         resolvePromise(`http://${shownHost}:${address.port}`);

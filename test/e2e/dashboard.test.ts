@@ -46,6 +46,12 @@ interface TopRow {
   item_count: number;
 }
 
+/** The little of a DOM element the bar reader uses (the project compiles without the DOM library). */
+interface BarElement {
+  querySelector(selector: string): { textContent: string | null } | null;
+  getAttribute(name: string): string | null;
+}
+
 interface Bar {
   name: string;
   count: number;
@@ -135,13 +141,15 @@ interface Bar {
 
   /** Reads every bar of a card in one pass of the page, so a re-render cannot land between name and count. */
   async function barsOf(oid: string): Promise<Bar[]> {
-    return page.locator(`[data-testid="location-card"][data-location-oid="${oid}"] [data-testid="bar"]`).evaluateAll((elements) =>
-      elements.map((element) => ({
-        name: element.querySelector('.bar-name')?.textContent ?? '',
-        count: Number(element.getAttribute('data-count')),
-        shown: element.querySelector('[data-testid="bar-count"]')?.textContent ?? '',
-      })),
-    );
+    return page
+      .locator(`[data-testid="location-card"][data-location-oid="${oid}"] [data-testid="bar"]`)
+      .evaluateAll((elements: BarElement[]) =>
+        elements.map((element) => ({
+          name: element.querySelector('.bar-name')?.textContent ?? '',
+          count: Number(element.getAttribute('data-count')),
+          shown: element.querySelector('[data-testid="bar-count"]')?.textContent ?? '',
+        })),
+      );
   }
 
   /** Waits until the card of a location shows exactly these items and counts, in this order. */
