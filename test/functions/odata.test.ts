@@ -6,6 +6,7 @@ import { createMemoryServices, ManualClock, type MemoryServices } from '../../sh
 import type { CountedChange } from '../../shared/domain/counters';
 import { applyChanges } from '../../shared/pipeline/aggregate';
 import { resetServices, useServices } from '../../shared/services';
+import { specColumns } from '../support/topItemRows';
 
 const BIG = '9007199254740993';
 const BIG_NEIGHBOUR = '9007199254740992';
@@ -86,20 +87,6 @@ async function topItemsApi(window: string): Promise<Record<string, unknown>[]> {
   const response = await call(topItems, `http://localhost:7071/api/top-items?window=${window}&top=${TOP}`);
   expect(response.status).toBe(200);
   return response.jsonBody as Record<string, unknown>[];
-}
-
-/** The spec's columns of a feed row, with Int64 item_count back to a number as GET /api/top-items writes it. */
-function specColumns(row: Record<string, unknown>): Record<string, unknown> {
-  return {
-    geographical_location_oid: row['geographical_location_oid'],
-    geographical_location: row['geographical_location'],
-    item_rank: row['item_rank'],
-    item_name: row['item_name'],
-    item_count: Number(row['item_count']),
-    window: row['window'],
-    window_start: row['window_start'],
-    window_end: row['window_end'],
-  };
 }
 
 describe('odata function', () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { OData, RawString } from '@odata/client';
 import { XMLValidator } from 'fast-xml-parser';
 import { getJson, launchRuntime, type RunningRuntime, waitForDrain } from '../faults/support/runtime';
+import { specColumns } from '../support/topItemRows';
 
 jest.setTimeout(300_000);
 
@@ -94,17 +95,6 @@ async function readAll(pageSize: number, build: (odata: ReturnType<typeof client
   }
   return { pages, rows: pages.flatMap((page) => page.value) };
 }
-
-const specColumns = (row: Record<string, unknown>) => ({
-  geographical_location_oid: row['geographical_location_oid'],
-  geographical_location: row['geographical_location'],
-  item_rank: row['item_rank'],
-  item_name: row['item_name'],
-  item_count: Number(row['item_count']),
-  window: row['window'],
-  window_start: row['window_start'],
-  window_end: row['window_end'],
-});
 
 describe('the OData feed of the local runtime', () => {
   it('serves, page by page, the rows of GET /api/top-items?window=all&top=MATERIALIZED_TOP', async () => {
