@@ -1,3 +1,4 @@
+import { once } from './once';
 import type { CaptureArchive } from './capture/archive';
 import type { CommonConfig } from './config';
 import type { LocationTable } from './domain/locations';
@@ -32,24 +33,25 @@ export interface Backlog {
   readonly changes: number | null;
 }
 
-let current: Promise<Services> | undefined;
+/**
+ * The Azure services, built on first use. A failed start (a missing setting, Dataset B unreadable) is
+ * not cached: the next invocation tries again, and the error names what is wrong each time.
+ */
+const loadAzureServices = (): Promise<Services> =>
+  import('./adapters/azure/services.js').then(({ createAzureServices }) => createAzureServices());
+
+let azureServices = once(loadAzureServices);
+let installed: Services | undefined;
 
 export function getServices(): Promise<Services> {
-  if (!current) {
-    current = import('./adapters/azure/services.js').then(({ createAzureServices }) => createAzureServices());
-    // A failed start (a missing setting, Dataset B unreadable) must not be cached forever: the next
-    // invocation tries again, and the error names what is wrong each time.
-    current.catch(() => {
-      current = undefined;
-    });
-  }
-  return current;
+  return installed ? Promise.resolve(installed) : azureServices();
 }
 
 export function useServices(services: Services): void {
-  current = Promise.resolve(services);
+  installed = services;
 }
 
 export function resetServices(): void {
-  current = undefined;
+  installed = undefined;
+  azureServices = once(loadAzureServices);
 }
