@@ -1,7 +1,8 @@
 /**
  * The capacity and cost model of the Azure deployment: Event Hubs → Functions (ingest) → Cosmos DB dedup
- * container → change feed → Functions (aggregate) → per-location counters. Every figure carries the
- * assumption behind it. The model is pure (no I/O) and exported for tests; `npm run capacity` prints it.
+ * container → change feed → Functions (tally) → tallies container → change feed → Functions (aggregate)
+ * → per-location counters. Every figure carries the assumption behind it. The model is pure (no I/O) and
+ * exported for tests; `npm run capacity` prints it.
  *
  * Sources of the documented constants are listed in docs/capacity.md. Unit prices are assumptions that
  * must be checked against the Azure pricing pages before use.
@@ -105,9 +106,15 @@ export interface RuAssumptions {
   readonly dedupIndexOverhead: number;
   /** Cosmos DB system properties (_rid, _self, _etag, _ts, _attachments) added to every document. */
   readonly systemPropertyBytes: number;
-  /** Count TTL deletions in the provisioned throughput (they run in spare throughput, but they do run). */
+  /** Indexed terms of a tally: 0 with an indexing policy that excludes every path, like the dedup container. */
+  readonly tallyIndexedTerms: number;
+  /**
+   * Count TTL deletions in the provisioned throughput. For provisioned throughput, Cosmos DB deletes
+   * expired items with the RU/s user requests leave over, so they need no extra RU/s as long as there is
+   * slack; counting them sizes the containers as if there were none.
+   */
   readonly provisionTtlDeletes: boolean;
-  /** Time between a counter read and its conditional write: the window in which another lease can win the etag race. */
+  /** Time between a counter read and its conditional write: the window in which another writer can win the etag race. */
   readonly commitWindowSeconds: number;
   /** A patch operation's base charge per operation ("Understand request unit consumption", patch example). */
   readonly patchBaseRuPerOperation: number;
@@ -117,6 +124,7 @@ export const DEFAULT_RU_ASSUMPTIONS: RuAssumptions = {
   conflictRu: 2,
   readOnDuplicate: true,
   dedupIndexedTerms: 0,
+  tallyIndexedTerms: 0,
   counterChangedTerms: 2,
   rowChangedTerms: 2,
   leaseChangedTerms: 3,
@@ -139,6 +147,11 @@ export interface CapacityInputs {
   readonly lateHours: number;
   /** Dedup horizon (Cosmos DB TTL of the dedup container). */
   readonly ttlHours: number;
+  /**
+   * TTL of the tallies container: how long the aggregate function may stall before tallies expire
+   * unread (their counts would be lost), and what the container stores.
+   */
+  readonly talliesTtlHours: number;
   readonly locations: number;
   readonly items: number;
   /** Zipf exponent of location and item popularity (0 = uniform). */
@@ -159,20 +172,19 @@ export interface CapacityInputs {
   readonly materializedTop: number;
   /** Write a flat row document per changed top-X rank with each counter (Power BI DirectQuery on Cosmos DB). */
   readonly flatRows: boolean;
-  /**
-   * A design alternative, not the current code: changes re-keyed by location before folding, so each
-   * counter has one writer and every location's changes of a cycle fold in one commit.
-   */
-  readonly locationRouted: boolean;
-  /** Cosmos DB trigger maxItemsPerInvocation. */
+  /** Cosmos DB trigger maxItemsPerInvocation, of both triggers (tally on the dedup feed, aggregate on the tallies feed). */
   readonly feedBatchSize: number;
-  /** Time between two change-feed batches of one lease under load: a batch holds what arrived meanwhile. */
+  /**
+   * Time between two change-feed batches of one lease when the lease keeps up (feedPollDelay 1 s once
+   * drained): a batch holds what arrived meanwhile, up to maxItemsPerInvocation.
+   */
   readonly feedCycleSeconds: number;
   /** Flex Consumption instance memory. */
   readonly instanceMemoryMb: number;
   readonly httpEventsPerInstance: number;
   readonly ingestEventsPerInstance: number;
-  readonly aggregateChangesPerInstance: number;
+  /** Dedup changes one tally instance sums per second (assumption). */
+  readonly tallyChangesPerInstance: number;
   /** Autoscale max RU/s over the steady need (skew between physical partitions, bursts, catch-up). */
   readonly headroom: number;
   readonly captureRetentionDays: number;
@@ -193,6 +205,7 @@ export const DEFAULT_INPUTS: CapacityInputs = {
   lateRate: 0.02,
   lateHours: 6,
   ttlHours: 24,
+  talliesTtlHours: 12,
   locations: 100,
   items: 50,
   skew: 1,
@@ -205,13 +218,12 @@ export const DEFAULT_INPUTS: CapacityInputs = {
   dedupPartitions: 64,
   materializedTop: 10,
   flatRows: true,
-  locationRouted: false,
   feedBatchSize: 1000,
   feedCycleSeconds: 1,
   instanceMemoryMb: 2048,
   httpEventsPerInstance: 5000,
   ingestEventsPerInstance: 2500,
-  aggregateChangesPerInstance: 10_000,
+  tallyChangesPerInstance: 10_000,
   headroom: 1.5,
   captureRetentionDays: 30,
   captureRecordOverheadBytes: 100,
@@ -251,6 +263,8 @@ export interface CapacityResult {
   readonly containers: readonly ContainerThroughput[];
   readonly totals: {
     readonly ruPerSecond: number;
+    /** The part of ruPerSecond that is TTL deletes (0 with provisionTtlDeletes off). */
+    readonly ttlDeleteRuPerSecond: number;
     readonly autoscaleMaxRu: number;
     readonly ruPerEvent: number;
     readonly monthlyCost: number;
@@ -333,6 +347,26 @@ export function counterDocumentBytes(items: number, dedupPartitions: number, sys
   return Buffer.byteLength(JSON.stringify(document)) + systemPropertyBytes;
 }
 
+/** Bytes of a tally summing `entries` (location, hour, item) counts over `locations` locations. */
+export function tallyDocumentBytes(locations: number, entries: number, systemPropertyBytes: number): number {
+  const count = ['2026-11-22T10', 'shopping trolley', 148];
+  const location = { locationOid: '9223372036854775807', location: 'Market Square, North Side', counts: [] as unknown[] };
+  const tally = {
+    id: '63:123456789012',
+    firstSequence: 123_456_789_012,
+    lastSequence: 123_456_789_160,
+    changes: 148,
+    locations: [] as unknown[],
+    pk: '63',
+    type: 'tally',
+  };
+  const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+  // Each further element adds its own bytes and a comma.
+  const perLocation = bytes(location) + 1;
+  const perEntry = bytes(count) + 1;
+  return bytes(tally) + locations * perLocation + entries * perEntry + systemPropertyBytes;
+}
+
 /** Bytes of one flat top-item row document. */
 export function rowDocumentBytes(systemPropertyBytes: number): number {
   const row = {
@@ -408,7 +442,8 @@ export function computeCapacity(inputs: CapacityInputs): CapacityResult {
   const dedupCreates = stored * createRu;
   const dedupDuplicates = duplicates * duplicateRu;
   const dedupFeed = stored * feedReadRu;
-  const dedupTtl = ru.provisionTtlDeletes ? stored * ttlDeleteRu : 0;
+  const dedupTtlNeed = stored * ttlDeleteRu;
+  const dedupTtl = ru.provisionTtlDeletes ? dedupTtlNeed : 0;
   const dedupRu = dedupCreates + dedupDuplicates + dedupFeed + dedupTtl;
   const dedupItems = stored * ttlSeconds;
   const dedupStorageBytes = dedupItems * dedupBytes * (1 + ru.dedupIndexOverhead);
@@ -427,7 +462,7 @@ export function computeCapacity(inputs: CapacityInputs): CapacityResult {
       `a dedup logical partition needs ${fmt(ruPerLogical)} RU/s, over half the ${COSMOS_MAX_RU_PER_PARTITION} RU/s a partition serves: raise DEDUP_PARTITIONS.`,
     );
   }
-  const dedupMax = autoscaleMax(dedupRu, inputs.headroom);
+  const dedupMax = autoscaleMaxWithTtl(dedupRu, dedupTtlNeed - dedupTtl, inputs.headroom);
   const physicalPartitions = Math.max(
     1,
     Math.ceil(dedupMax / COSMOS_MAX_RU_PER_PARTITION),
@@ -435,31 +470,70 @@ export function computeCapacity(inputs: CapacityInputs): CapacityResult {
   );
   const leases = Math.min(physicalPartitions, inputs.dedupPartitions);
 
-  // Aggregation: one commit per (location, window) a change-feed batch touches.
-  // Each lease carries a hash-share of every location; routed by location, one stream per counter.
-  const writersPerCounter = inputs.locationRouted ? 1 : leases;
-  const perLeaseRate = stored / writersPerCounter;
-  const feedBatch = Math.max(
-    1,
-    Math.min(inputs.feedBatchSize * (inputs.locationRouted ? leases : 1), perLeaseRate * inputs.feedCycleSeconds),
-  );
-  const feedInvocations = stored / feedBatch;
+  // Stage one (tally): each dedup lease reads its feed range and writes one tally per dedup partition
+  // present in the batch. Detections hash evenly over DEDUP_PARTITIONS, and the partitions spread
+  // evenly over the leases.
+  const perLeaseRate = stored / leases;
+  const tallyBatch = Math.max(1, Math.min(inputs.feedBatchSize, perLeaseRate * inputs.feedCycleSeconds));
+  const tallyInvocations = stored / tallyBatch;
+  const partitionsPerLease = inputs.dedupPartitions / leases;
+  const partitionsPerTallyBatch = partitionsPerLease * (1 - (1 - 1 / partitionsPerLease) ** tallyBatch);
+  const talliesPerSecond = tallyInvocations * partitionsPerTallyBatch;
+  const changesPerTally = tallyBatch / partitionsPerTallyBatch;
   const locationP = zipf(inputs.locations, inputs.skew);
   const itemP = zipf(inputs.items, inputs.skew);
-  const onTime = feedBatch * (1 - inputs.lateRate);
-  const late = feedBatch * inputs.lateRate;
+  const tallyLocations = expectedDistinct(locationP, changesPerTally);
+  let tallyEntries = 0;
+  for (const p of locationP) {
+    for (const q of itemP) {
+      tallyEntries += 1 - (1 - p * q * (1 - inputs.lateRate)) ** changesPerTally;
+      tallyEntries += inputs.lateHours * (1 - (1 - (p * q * inputs.lateRate) / inputs.lateHours) ** changesPerTally);
+    }
+  }
+  const tallyBytes = tallyDocumentBytes(tallyLocations, tallyEntries, ru.systemPropertyBytes);
+  const tallyKb = tallyBytes / KB;
+  const tallyCreateRu = documentedRu('write', tallyKb) + RU_PER_INDEX_TERM * ru.tallyIndexedTerms;
+  const tallyFeedReadRu = documentedRu('read', tallyKb);
+  const tallyTtlDeleteRu = tallyCreateRu;
+  const talliesCreates = talliesPerSecond * tallyCreateRu;
+  const talliesFeed = talliesPerSecond * tallyFeedReadRu;
+  const talliesTtlNeed = talliesPerSecond * tallyTtlDeleteRu;
+  const talliesTtl = ru.provisionTtlDeletes ? talliesTtlNeed : 0;
+  const talliesRu = talliesCreates + talliesFeed + talliesTtl;
+  const talliesMax = autoscaleMaxWithTtl(talliesRu, talliesTtlNeed - talliesTtl, inputs.headroom);
+  const talliesStorageGb = (talliesPerSecond * inputs.talliesTtlHours * 3600 * tallyBytes * (1 + ru.dedupIndexOverhead)) / GB;
+  const talliesPhysicalPartitions = Math.max(
+    1,
+    Math.ceil(talliesMax / COSMOS_MAX_RU_PER_PARTITION),
+    Math.ceil(talliesStorageGb / COSMOS_PHYSICAL_PARTITION_GB),
+  );
+  const aggregateLeases = Math.min(talliesPhysicalPartitions, inputs.dedupPartitions);
+  if (talliesPhysicalPartitions > 1) {
+    warnings.push(
+      `the tallies container needs ${talliesPhysicalPartitions} physical partitions (autoscale max ${fmt(talliesMax)} RU/s, ${fmt(talliesStorageGb, 1)} GB at a ${inputs.talliesTtlHours} h TTL; one holds ${fmt(COSMOS_MAX_RU_PER_PARTITION)} RU/s and ${COSMOS_PHYSICAL_PARTITION_GB} GB): the aggregate trigger gets ${aggregateLeases} leases and every counter that many writers racing on etags. Shorten the tallies TTL or lengthen the feed cycle.`,
+    );
+  }
+
+  // Stage two (aggregate): the tallies feed, one lease per physical partition of the tallies
+  // container (one by design), commits each (location, window) an aggregate batch touches once.
+  const talliesPerAggregateLease = talliesPerSecond / aggregateLeases;
+  const aggregateBatch = Math.max(1, Math.min(inputs.feedBatchSize, talliesPerAggregateLease * inputs.feedCycleSeconds));
+  const aggregateInvocations = talliesPerSecond / aggregateBatch;
+  const changesPerAggregateBatch = stored / Math.max(aggregateInvocations, 1e-12);
+  const onTime = changesPerAggregateBatch * (1 - inputs.lateRate);
+  const late = changesPerAggregateBatch * inputs.lateRate;
   const rowsHit = (changes: number) => itemP.slice(0, inputs.materializedTop).reduce((sum, p) => sum + (1 - (1 - p) ** changes), 0);
   let commits = 0;
   let rowWrites = 0;
   for (const p of locationP) {
-    const touchedAll = 1 - (1 - p) ** feedBatch;
+    const touchedAll = 1 - (1 - p) ** changesPerAggregateBatch;
     const touchedHour = 1 - (1 - p) ** onTime;
     // Late changes of a location spread over lateHours hour counters.
     const lateCell = p / inputs.lateHours;
     const touchedLate = inputs.lateHours * (1 - (1 - lateCell) ** late);
     commits += touchedAll + touchedHour + touchedLate;
     // Rows change where a top-X item received a change; conditional on the counter being touched.
-    rowWrites += touchedAll * Math.min(inputs.materializedTop, rowsHit(Math.max(1, feedBatch * p)));
+    rowWrites += touchedAll * Math.min(inputs.materializedTop, rowsHit(Math.max(1, changesPerAggregateBatch * p)));
     rowWrites += touchedHour * Math.min(inputs.materializedTop, rowsHit(Math.max(1, onTime * p)));
     rowWrites += touchedLate * 1;
   }
@@ -473,9 +547,10 @@ export function computeCapacity(inputs: CapacityInputs): CapacityResult {
   const rowUpsertRu = 2 * documentedRu('write', rowKb) + 2 * RU_PER_INDEX_TERM * ru.rowChangedTerms;
   const rowsPerCommit = inputs.flatRows && commits > 0 ? rowWrites / commits : 0;
   const commitRu = counterReadRu + counterReplaceRu + rowsPerCommit * rowUpsertRu;
-  // Leases fold the same counters concurrently; a lost etag race reads and commits again.
-  const retryShare = Math.min(0.9, ((writersPerCounter - 1) * ru.commitWindowSeconds) / Math.max(inputs.feedCycleSeconds, 0.001));
-  const aggregationRu = feedInvocations * commits * commitRu * (1 + retryShare);
+  // One aggregate lease is one writer per counter: no races. Only a split tallies container brings them back.
+  const retryShare = Math.min(0.9, ((aggregateLeases - 1) * ru.commitWindowSeconds) / Math.max(inputs.feedCycleSeconds, 0.001));
+  const commitsPerSecond = aggregateInvocations * commits;
+  const aggregationRu = commitsPerSecond * commitRu * (1 + retryShare);
   const aggregationRuPerChange = stored > 0 ? aggregationRu / stored : 0;
 
   // Metrics document: one patch per ingest invocation and per POST (accepted); one hot logical partition.
@@ -491,17 +566,21 @@ export function computeCapacity(inputs: CapacityInputs): CapacityResult {
   const hourlyCounters = inputs.locations * 24 * inputs.counterRetentionDays;
   const topItemsStorageGb = ((inputs.locations + hourlyCounters) * (counterBytes + inputs.materializedTop * rowBytes) * 2) / GB;
 
-  // Leases container: a checkpoint after every invocation, a renewal per lease every 17 s.
+  // Leases container: both triggers checkpoint after every invocation and renew each lease every 17 s.
   const leaseRu = 2 * documentedRu('write', ru.leaseKb) + 2 * RU_PER_INDEX_TERM * ru.leaseChangedTerms;
-  const leasesRu = (feedInvocations + leases / LEASE_RENEW_SECONDS) * leaseRu;
+  const checkpoints = tallyInvocations + aggregateInvocations;
+  const leasesRu = (checkpoints + (leases + aggregateLeases) / LEASE_RENEW_SECONDS) * leaseRu;
 
   const containers: ContainerThroughput[] = [
     { name: 'dedup', ruPerSecond: dedupRu, autoscaleMaxRu: dedupMax },
+    { name: 'tallies', ruPerSecond: talliesRu, autoscaleMaxRu: talliesMax },
     { name: 'topitems', ruPerSecond: topItemsRu, autoscaleMaxRu: autoscaleMax(topItemsRu, inputs.headroom) },
     { name: 'leases', ruPerSecond: leasesRu, autoscaleMaxRu: autoscaleMax(leasesRu, inputs.headroom) },
   ];
   const totalRu = containers.reduce((sum, container) => sum + container.ruPerSecond, 0);
   const totalMax = containers.reduce((sum, container) => sum + container.autoscaleMaxRu, 0);
+  const ttlDeletesTotalRu = dedupTtl + talliesTtl;
+  const referenceRu = (REFERENCE.provisionedRu * eps) / REFERENCE.eventsPerSecond;
 
   // Capture
   const captureBytesPerDay = messages * SECONDS_PER_DAY * (messageBytes + inputs.captureRecordOverheadBytes);
@@ -509,10 +588,13 @@ export function computeCapacity(inputs: CapacityInputs): CapacityResult {
   const captureStoredGb = captureGbPerDay * inputs.captureRetentionDays;
 
   // Functions
-  const aggregateInstances = Math.min(leases, Math.max(1, Math.ceil(stored / inputs.aggregateChangesPerInstance)));
-  const functionInstances = httpInstances + ingestInstances + aggregateInstances;
+  const tallyInstances = Math.min(leases, Math.max(1, Math.ceil(stored / inputs.tallyChangesPerInstance)));
+  // A Cosmos DB trigger runs at most one instance per lease.
+  const aggregateInstances = aggregateLeases;
+  const functionInstances = httpInstances + ingestInstances + tallyInstances + aggregateInstances;
   const gbSeconds = functionInstances * memoryGb * SECONDS_PER_MONTH;
-  const executions = (httpInvocations + ingestInvocations + feedInvocations) * SECONDS_PER_MONTH;
+  const invocations = httpInvocations + ingestInvocations + tallyInvocations + aggregateInvocations;
+  const executions = invocations * SECONDS_PER_MONTH;
 
   // Monthly cost
   const costEventHubs =
@@ -522,7 +604,8 @@ export function computeCapacity(inputs: CapacityInputs): CapacityResult {
   const billedRu = containers.reduce((sum, container) => sum + Math.max(container.ruPerSecond, container.autoscaleMaxRu * 0.1), 0);
   const costCosmosThroughput = (billedRu / 100) * HOURS_PER_MONTH * prices.cosmosAutoscalePer100RuHour;
   const costCosmosManual = (totalMax / 100) * HOURS_PER_MONTH * prices.cosmosManualPer100RuHour;
-  const costCosmosStorage = (dedupStorageGb + topItemsStorageGb) * prices.cosmosStorageGbMonth;
+  const cosmosStorageGb = dedupStorageGb + talliesStorageGb + topItemsStorageGb;
+  const costCosmosStorage = cosmosStorageGb * prices.cosmosStorageGbMonth;
   const costFunctions =
     Math.max(0, gbSeconds - prices.flexFreeGbSeconds) * prices.flexGbSecond +
     (Math.max(0, executions - prices.flexFreeExecutions) / 1e6) * prices.flexPerMillionExecutions;
@@ -599,16 +682,22 @@ export function computeCapacity(inputs: CapacityInputs): CapacityResult {
           basis: `${fmt(inputs.ingestEventsPerInstance)} events/s per instance (assumption: one Cosmos create per event, 32 in flight)`,
         },
         {
+          name: 'tally instances',
+          value: tallyInstances,
+          unit: 'instances',
+          basis: `${fmt(inputs.tallyChangesPerInstance)} changes/s per instance (assumption), at most one per dedup lease (${leases} leases)`,
+        },
+        {
           name: 'aggregate instances',
           value: aggregateInstances,
           unit: 'instances',
-          basis: `${fmt(inputs.aggregateChangesPerInstance)} changes/s per instance, at most one per lease (${leases} leases)`,
+          basis: `one per lease of the tallies feed (${aggregateLeases})`,
         },
         {
           name: 'invocations',
-          value: httpInvocations + ingestInvocations + feedInvocations,
+          value: invocations,
           unit: 'invocations/s',
-          basis: `POSTs of ${inputs.postBatchSize} events, ingest batches, change-feed batches`,
+          basis: `POSTs of ${inputs.postBatchSize} events, ingest batches, tally batches, aggregate batches`,
         },
         {
           name: 'execution time',
@@ -644,7 +733,25 @@ export function computeCapacity(inputs: CapacityInputs): CapacityResult {
           name: 'TTL delete',
           value: ttlDeleteRu,
           unit: 'RU',
-          basis: 'a delete of the same item; TTL deletion is a background operation in spare throughput',
+          basis: 'a delete of the same item; Cosmos DB runs TTL deletion in the background, in the RU/s user requests leave over',
+        },
+        {
+          name: 'tally document',
+          value: tallyBytes,
+          unit: 'bytes',
+          basis: `${fmt(changesPerTally)} changes summed into ${fmt(tallyEntries)} (location, hour, item) entries over ${fmt(tallyLocations)} locations (expected distinct), with system properties`,
+        },
+        {
+          name: 'tally create',
+          value: tallyCreateRu,
+          unit: 'RU',
+          basis: `documented write of a ${fmt(tallyKb, 1)} KB item (interpolated) + ${RU_PER_INDEX_TERM} RU × ${ru.tallyIndexedTerms} indexed terms; a 409 (redelivered batch) only on retries, not in the steady state`,
+        },
+        {
+          name: 'tally feed read',
+          value: tallyFeedReadRu,
+          unit: 'RU per tally',
+          basis: 'the aggregate trigger reading the tallies feed: about a point read of each tally',
         },
         {
           name: 'counter document',
@@ -663,21 +770,66 @@ export function computeCapacity(inputs: CapacityInputs): CapacityResult {
       ],
     },
     {
-      title: 'Cosmos DB aggregation (amortized per change-feed batch)',
+      title: 'Stage one: tally (dedup change feed → one tally per dedup partition per batch)',
       figures: [
         {
-          name: 'leases',
+          name: 'dedup leases',
           value: leases,
           unit: 'leases',
           basis: `one per physical partition of the dedup container (${physicalPartitions}: autoscale max / 10,000 RU/s, or storage / 50 GB)`,
         },
         {
-          name: 'change-feed batch',
-          value: feedBatch,
+          name: 'partitions per lease',
+          value: partitionsPerLease,
+          unit: 'dedup partitions',
+          basis: `${inputs.dedupPartitions} DEDUP_PARTITIONS spread evenly over ${leases} leases`,
+        },
+        {
+          name: 'tally batch',
+          value: tallyBatch,
           unit: 'changes',
-          basis: inputs.locationRouted
-            ? `routed by location (design alternative): all ${fmt(stored)} changes/s × ${inputs.feedCycleSeconds} s fold with one writer per counter`
-            : `min(maxItemsPerInvocation ${inputs.feedBatchSize}, ${fmt(perLeaseRate)} changes/s per lease × ${inputs.feedCycleSeconds} s between batches)`,
+          basis: `min(maxItemsPerInvocation ${inputs.feedBatchSize}, ${fmt(perLeaseRate)} changes/s per lease × ${inputs.feedCycleSeconds} s between batches)`,
+        },
+        {
+          name: 'tally batches',
+          value: tallyInvocations,
+          unit: 'batches/s',
+          basis: `${fmt(tallyInvocations / leases, 2)} per lease per second`,
+        },
+        {
+          name: 'partitions per tally batch',
+          value: partitionsPerTallyBatch,
+          unit: 'tallies/batch',
+          basis: `expected dedup partitions present in a batch of ${fmt(tallyBatch)} (detections hash evenly over partitions)`,
+        },
+        {
+          name: 'tallies',
+          value: talliesPerSecond,
+          unit: 'tallies/s',
+          basis: `dedup leases × batches per lease per second × partitions present per batch`,
+        },
+      ],
+    },
+    {
+      title: 'Stage two: aggregate (tallies change feed → counters, one writer)',
+      figures: [
+        {
+          name: 'tallies leases',
+          value: aggregateLeases,
+          unit: 'leases',
+          basis: `one per physical partition of the tallies container (${talliesPhysicalPartitions}: autoscale max / 10,000 RU/s, or storage / 50 GB); one lease = one writer per counter`,
+        },
+        {
+          name: 'aggregate batch',
+          value: aggregateBatch,
+          unit: 'tallies',
+          basis: `min(maxItemsPerInvocation ${inputs.feedBatchSize}, ${fmt(talliesPerAggregateLease)} tallies/s per lease × ${inputs.feedCycleSeconds} s between batches)`,
+        },
+        {
+          name: 'aggregate batches',
+          value: aggregateInvocations,
+          unit: 'batches/s',
+          basis: `${fmt(changesPerAggregateBatch)} detections per batch, whatever the number of dedup leases`,
         },
         {
           name: 'commits per batch',
@@ -686,16 +838,31 @@ export function computeCapacity(inputs: CapacityInputs): CapacityResult {
           basis: `expected distinct (location, window) pairs: all-time, the current hour, and late hours (Zipf ${inputs.skew} over ${inputs.locations} locations, ${inputs.lateRate} late over ${inputs.lateHours} h)`,
         },
         {
+          name: 'counter commits',
+          value: commitsPerSecond,
+          unit: 'commits/s',
+          basis: 'aggregate batches × commits per batch: each counter once per batch',
+        },
+        {
           name: 'etag retries',
           value: retryShare,
           unit: 'share of commits',
-          basis: `${writersPerCounter} writer(s) fold the same counters; a race is lost when another commits within ${ru.commitWindowSeconds} s of a ${inputs.feedCycleSeconds} s cycle`,
+          basis:
+            aggregateLeases === 1
+              ? 'one writer per counter: no race to lose'
+              : `${aggregateLeases} writers fold the same counters; a race is lost when another commits within ${ru.commitWindowSeconds} s of a ${inputs.feedCycleSeconds} s cycle`,
         },
         {
           name: 'aggregation per stored detection',
           value: aggregationRuPerChange,
           unit: 'RU',
-          basis: 'commits × commit RU × (1 + retries) / changes per batch',
+          basis: 'counter commits × commit RU × (1 + retries) / stored detections (tallies are counted in their own container)',
+        },
+        {
+          name: 'delay to the counters',
+          value: 2 * inputs.feedCycleSeconds,
+          unit: 's',
+          basis: `two change-feed hops (dedup → tally, tallies → aggregate), each up to ${inputs.feedCycleSeconds} s between batches; processing time not included`,
         },
       ],
     },
@@ -709,26 +876,59 @@ export function computeCapacity(inputs: CapacityInputs): CapacityResult {
           unit: 'RU/s',
           basis: `${fmt(duplicates)} duplicates/s × ${fmt(duplicateRu, 2)} RU`,
         },
-        { name: 'dedup: change feed', value: dedupFeed, unit: 'RU/s', basis: `${fmt(stored)} changes/s × ${fmt(feedReadRu, 2)} RU` },
+        {
+          name: 'dedup: change feed',
+          value: dedupFeed,
+          unit: 'RU/s',
+          basis: `${fmt(stored)} changes/s × ${fmt(feedReadRu, 2)} RU, read by the tally trigger`,
+        },
         {
           name: 'dedup: TTL deletes',
           value: dedupTtl,
           unit: 'RU/s',
           basis: ru.provisionTtlDeletes
-            ? `${fmt(stored)} expiries/s × ${fmt(ttlDeleteRu, 2)} RU at steady state`
-            : 'not provisioned (--no-ttl-deletes)',
+            ? `${fmt(stored)} expiries/s × ${fmt(ttlDeleteRu, 2)} RU at steady state (Cosmos DB runs them in left-over RU/s; counted here as if there were none)`
+            : `not counted (--no-ttl-deletes): ${fmt(stored)} expiries/s × ${fmt(ttlDeleteRu, 2)} RU = ${fmt(dedupTtlNeed)} RU/s run in the RU/s user requests leave over, which the autoscale max keeps`,
         },
         {
           name: 'dedup container',
           value: dedupRu,
           unit: 'RU/s',
-          basis: `autoscale max ${fmt(dedupMax)} RU/s (× ${inputs.headroom} headroom, rounded up to 1,000)`,
+          basis: ru.provisionTtlDeletes
+            ? `autoscale max ${fmt(dedupMax)} RU/s (× ${inputs.headroom} headroom, rounded up to 1,000)`
+            : `autoscale max ${fmt(dedupMax)} RU/s: the larger of × ${inputs.headroom} headroom and need + TTL deletes, rounded up to 1,000`,
+        },
+        {
+          name: 'tallies: creates',
+          value: talliesCreates,
+          unit: 'RU/s',
+          basis: `${fmt(talliesPerSecond, 1)} tallies/s × ${fmt(tallyCreateRu, 2)} RU`,
+        },
+        {
+          name: 'tallies: change feed',
+          value: talliesFeed,
+          unit: 'RU/s',
+          basis: `${fmt(talliesPerSecond, 1)} tallies/s × ${fmt(tallyFeedReadRu, 2)} RU, read by the aggregate trigger`,
+        },
+        {
+          name: 'tallies: TTL deletes',
+          value: talliesTtl,
+          unit: 'RU/s',
+          basis: ru.provisionTtlDeletes
+            ? `${fmt(talliesPerSecond, 1)} expiries/s × ${fmt(tallyTtlDeleteRu, 2)} RU at steady state (left-over RU/s, counted as for dedup)`
+            : `not counted (--no-ttl-deletes): ${fmt(talliesTtlNeed)} RU/s in left-over RU/s, kept in the autoscale max`,
+        },
+        {
+          name: 'tallies container',
+          value: talliesRu,
+          unit: 'RU/s',
+          basis: `autoscale max ${fmt(talliesMax)} RU/s; must stay ≤ ${fmt(COSMOS_MAX_RU_PER_PARTITION)} RU/s and < ${COSMOS_PHYSICAL_PARTITION_GB} GB: one physical partition, one aggregate lease`,
         },
         {
           name: 'topitems: counter commits',
           value: aggregationRu,
           unit: 'RU/s',
-          basis: `${fmt(feedInvocations, 1)} batches/s × ${fmt(commits, 1)} commits × ${fmt(commitRu, 1)} RU × ${fmt(1 + retryShare, 2)}`,
+          basis: `${fmt(commitsPerSecond, 1)} commits/s × ${fmt(commitRu, 1)} RU × ${fmt(1 + retryShare, 2)}`,
         },
         {
           name: 'topitems: metrics patches',
@@ -752,19 +952,19 @@ export function computeCapacity(inputs: CapacityInputs): CapacityResult {
           name: 'leases container',
           value: leasesRu,
           unit: 'RU/s',
-          basis: `${fmt(feedInvocations, 1)} checkpoints/s + renewals every ${LEASE_RENEW_SECONDS} s, × ${fmt(leaseRu, 1)} RU; autoscale max ${fmt(autoscaleMax(leasesRu, inputs.headroom))}`,
+          basis: `${fmt(checkpoints, 1)} checkpoints/s (tally ${fmt(tallyInvocations, 1)} + aggregate ${fmt(aggregateInvocations, 1)}) + renewals of ${leases + aggregateLeases} leases every ${LEASE_RENEW_SECONDS} s, × ${fmt(leaseRu, 1)} RU; autoscale max ${fmt(autoscaleMax(leasesRu, inputs.headroom))}`,
         },
         {
           name: 'all containers',
           value: totalRu,
           unit: 'RU/s',
-          basis: `${fmt(totalRu / eps, 2)} RU per received event; autoscale max in total ${fmt(totalMax)} RU/s`,
+          basis: `${fmt(totalRu / eps, 2)} RU per received event; autoscale max in total ${fmt(totalMax)} RU/s; ${ru.provisionTtlDeletes ? `TTL deletes counted (${fmt(ttlDeletesTotalRu)} RU/s)` : 'TTL deletes not counted'}`,
         },
         {
           name: 'reference deployment',
-          value: (REFERENCE.provisionedRu * eps) / REFERENCE.eventsPerSecond,
+          value: referenceRu,
           unit: 'RU/s',
-          basis: `streaming-at-scale provisions ${fmt(REFERENCE.provisionedRu)} RU/s for ${fmt(REFERENCE.eventsPerSecond)} events/s (upsert of ~1 KB, ~${REFERENCE.ruPerWrite} RU each); ours needs ${fmt((100 * totalMax) / ((REFERENCE.provisionedRu * eps) / REFERENCE.eventsPerSecond))} % of that as autoscale max`,
+          basis: `streaming-at-scale provisions ${fmt(REFERENCE.provisionedRu)} RU/s for ${fmt(REFERENCE.eventsPerSecond)} events/s (upsert of ~1 KB, ~${REFERENCE.ruPerWrite} RU each, no expiry); our steady need is ${fmt((100 * totalRu) / referenceRu)} % of it, our autoscale max ${fmt((100 * totalMax) / referenceRu)} %`,
         },
       ],
     },
@@ -788,6 +988,12 @@ export function computeCapacity(inputs: CapacityInputs): CapacityResult {
           value: perLogicalGb,
           unit: 'GB',
           basis: `${inputs.dedupPartitions} partitions (DEDUP_PARTITIONS); limit ${COSMOS_MAX_LOGICAL_PARTITION_GB} GB, reached at ${fmt(maxStoredByLogicalSize)} stored/s`,
+        },
+        {
+          name: 'tallies storage',
+          value: talliesStorageGb,
+          unit: 'GB',
+          basis: `${fmt(talliesPerSecond, 1)} tallies/s × ${fmt(tallyBytes)} B × ${inputs.talliesTtlHours} h TTL + ${ru.dedupIndexOverhead * 100} % index; one physical partition holds ${COSMOS_PHYSICAL_PARTITION_GB} GB`,
         },
         {
           name: 'topitems storage',
@@ -828,13 +1034,13 @@ export function computeCapacity(inputs: CapacityInputs): CapacityResult {
           name: 'Cosmos DB throughput (autoscale)',
           value: costCosmosThroughput,
           unit: prices.currency,
-          basis: `billed at the steady need ${fmt(billedRu)} RU/s × ${price('cosmosAutoscalePer100RuHour')} per 100 RU/s-hour (manual at the autoscale max would be ${fmt(costCosmosManual)})`,
+          basis: `billed at the steady need ${fmt(billedRu)} RU/s × ${price('cosmosAutoscalePer100RuHour')} per 100 RU/s-hour (manual at the autoscale max would be ${fmt(costCosmosManual)})${ru.provisionTtlDeletes ? '' : '; assumes the background TTL deletes do not raise the RU/s autoscale bills (not documented: check the bill)'}`,
         },
         {
           name: 'Cosmos DB storage',
           value: costCosmosStorage,
           unit: prices.currency,
-          basis: `${fmt(dedupStorageGb + topItemsStorageGb, 1)} GB × ${price('cosmosStorageGbMonth')}/GB-month`,
+          basis: `${fmt(cosmosStorageGb, 1)} GB × ${price('cosmosStorageGbMonth')}/GB-month`,
         },
         {
           name: 'Functions',
@@ -864,6 +1070,7 @@ export function computeCapacity(inputs: CapacityInputs): CapacityResult {
     containers,
     totals: {
       ruPerSecond: totalRu,
+      ttlDeleteRuPerSecond: ttlDeletesTotalRu,
       autoscaleMaxRu: totalMax,
       ruPerEvent: totalRu / eps,
       monthlyCost,
@@ -877,6 +1084,16 @@ export function computeCapacity(inputs: CapacityInputs): CapacityResult {
 
 function autoscaleMax(ruPerSecond: number, headroom: number): number {
   return Math.max(1000, roundUpTo(ruPerSecond * headroom, 1000));
+}
+
+/**
+ * TTL deletions left out of the need still run in the RU/s user requests leave over: when there are
+ * too few, deletion lags, and at a steady expiry rate the backlog (and the storage) never stops growing.
+ * So the max leaves room for them at the steady need, though not with headroom: they can wait out a burst.
+ */
+function autoscaleMaxWithTtl(ruPerSecond: number, uncountedTtlRu: number, headroom: number): number {
+  const withHeadroom = autoscaleMax(ruPerSecond, headroom);
+  return uncountedTtlRu > 0 ? Math.max(withHeadroom, roundUpTo(ruPerSecond + uncountedTtlRu, 1000)) : withHeadroom;
 }
 
 export function formatReport(result: CapacityResult): string {
@@ -945,6 +1162,14 @@ export const CAPACITY_OPTIONS: readonly OptionSpec[] = [
     placeholder: '<h>',
     default: DEFAULT_INPUTS.ttlHours,
     description: 'Dedup horizon (TTL of the dedup container).',
+  },
+  {
+    name: 'tallies-ttl-hours',
+    kind: 'number',
+    min: 0.1,
+    placeholder: '<h>',
+    default: DEFAULT_INPUTS.talliesTtlHours,
+    description: 'TTL of the tallies container: how long the aggregate function may stall without losing counts.',
   },
   {
     name: 'locations',
@@ -1035,17 +1260,12 @@ export const CAPACITY_OPTIONS: readonly OptionSpec[] = [
     description: 'Keep the top rows inside the counter document instead of one row document per rank.',
   },
   {
-    name: 'location-routed',
-    kind: 'flag',
-    description: 'Model the design alternative that re-keys changes by location before folding (one writer per counter).',
-  },
-  {
     name: 'feed-batch',
     kind: 'integer',
     min: 1,
     placeholder: '<n>',
     default: DEFAULT_INPUTS.feedBatchSize,
-    description: 'Cosmos DB trigger maxItemsPerInvocation.',
+    description: 'maxItemsPerInvocation of both Cosmos DB triggers (tally, aggregate).',
   },
   {
     name: 'feed-cycle-seconds',
@@ -1053,7 +1273,7 @@ export const CAPACITY_OPTIONS: readonly OptionSpec[] = [
     min: 0.01,
     placeholder: '<s>',
     default: DEFAULT_INPUTS.feedCycleSeconds,
-    description: 'Time between change-feed batches of one lease under load.',
+    description: 'Time between change-feed batches of one lease that keeps up (feedPollDelay is 1 s).',
   },
   {
     name: 'instance-memory-mb',
@@ -1095,7 +1315,11 @@ export const CAPACITY_OPTIONS: readonly OptionSpec[] = [
     default: DEFAULT_RU_ASSUMPTIONS.conflictRu,
     description: 'RU of a create rejected with 409 (undocumented; measure it).',
   },
-  { name: 'no-ttl-deletes', kind: 'flag', description: 'Leave TTL deletions out of the provisioned throughput.' },
+  {
+    name: 'no-ttl-deletes',
+    kind: 'flag',
+    description: 'Leave TTL deletions out of the provisioned throughput (Cosmos DB runs them in left-over RU/s).',
+  },
   {
     name: 'capture-retention-days',
     kind: 'integer',
@@ -1124,7 +1348,7 @@ export const CAPACITY_OPTIONS: readonly OptionSpec[] = [
 export const CAPACITY_HELP = {
   usage: 'npm run capacity -- [options]',
   summary:
-    'Estimates the Azure deployment at a given event rate: Event Hubs throughput units and partitions, Function instances, Cosmos DB RU/s per container (with the RU of each operation of the dedup and aggregation scheme), storage at the TTL, capture storage per day and a monthly cost. Each figure names its assumption; see docs/capacity.md for the sources.',
+    'Estimates the Azure deployment at a given event rate: Event Hubs throughput units and partitions, Function instances, Cosmos DB RU/s per container (with the RU of each operation of the dedup and two-stage aggregation scheme), storage at the TTLs, capture storage per day and a monthly cost. Each figure names its assumption; see docs/capacity.md for the sources.',
   options: CAPACITY_OPTIONS,
   examples: [
     'npm run capacity -- --events-per-second 10000 --duplicate-rate 0.05 --ttl-hours 24',
@@ -1189,6 +1413,7 @@ export function inputsFromArgs(argv: readonly string[]): { inputs: CapacityInput
     invalidRate: options.number('invalid-rate'),
     lateRate: options.number('late-rate'),
     ttlHours: options.number('ttl-hours'),
+    talliesTtlHours: options.number('tallies-ttl-hours'),
     locations: options.number('locations'),
     items: options.number('items'),
     skew: options.number('skew'),
@@ -1200,7 +1425,6 @@ export function inputsFromArgs(argv: readonly string[]): { inputs: CapacityInput
     dedupPartitions: options.number('dedup-partitions'),
     materializedTop: options.number('top'),
     flatRows: !options.flag('no-flat-rows'),
-    locationRouted: options.flag('location-routed'),
     feedBatchSize: options.number('feed-batch'),
     feedCycleSeconds: options.number('feed-cycle-seconds'),
     instanceMemoryMb: options.number('instance-memory-mb'),

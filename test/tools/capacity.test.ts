@@ -23,6 +23,13 @@ function figure(result: CapacityResult, name: string): number {
 }
 
 const at = (overrides: Partial<CapacityInputs>): CapacityResult => computeCapacity({ ...DEFAULT_INPUTS, ...overrides });
+const withoutTtlDeletes = { ru: { ...DEFAULT_RU_ASSUMPTIONS, provisionTtlDeletes: false } };
+
+function container(result: CapacityResult, name: string): CapacityResult['containers'][number] {
+  const found = result.containers.find((candidate) => candidate.name === name);
+  if (!found) throw new Error(`no container named ${name}`);
+  return found;
+}
 
 describe('documented RU per operation', () => {
   it('uses the 1 KB figures for small items and interpolates between table rows', () => {
@@ -75,8 +82,16 @@ describe('computeCapacity at 10,000 events/s', () => {
     expect(figure(result, 'dedup: change feed')).toBeCloseTo(9500, 6);
     expect(figure(result, 'dedup: TTL deletes')).toBeCloseTo(9500 * 4.95, 6);
     expect(figure(result, 'dedup container')).toBeCloseTo(9500 * 4.95 * 2 + 1500 + 9500, 6);
-    const withoutTtl = at({ ru: { ...DEFAULT_RU_ASSUMPTIONS, provisionTtlDeletes: false } });
+    const withoutTtl = at(withoutTtlDeletes);
     expect(figure(withoutTtl, 'dedup container')).toBeCloseTo(9500 * 4.95 + 1500 + 9500, 6);
+  });
+
+  it('leaves room in the autoscale max for TTL deletes it does not count: they run in left-over RU/s', () => {
+    const withoutTtl = at(withoutTtlDeletes);
+    expect(withoutTtl.totals.ttlDeleteRuPerSecond).toBe(0);
+    const dedup = container(withoutTtl, 'dedup');
+    expect(dedup.autoscaleMaxRu).toBeGreaterThanOrEqual(dedup.ruPerSecond + 9500 * 4.95);
+    expect(dedup.autoscaleMaxRu).toBeLessThan(container(result, 'dedup').autoscaleMaxRu);
   });
 
   it('rounds each autoscale max up to a multiple of 1,000 above need × headroom', () => {
@@ -87,9 +102,20 @@ describe('computeCapacity at 10,000 events/s', () => {
     }
   });
 
-  it('derives leases from the dedup container physical partitions', () => {
-    const dedupMax = result.containers.find((container) => container.name === 'dedup')!.autoscaleMaxRu;
-    expect(figure(result, 'leases')).toBe(Math.ceil(dedupMax / 10_000));
+  it('derives the dedup leases from the dedup container physical partitions', () => {
+    expect(figure(result, 'dedup leases')).toBe(Math.ceil(container(result, 'dedup').autoscaleMaxRu / 10_000));
+    expect(figure(result, 'partitions per lease')).toBe(64 / figure(result, 'dedup leases'));
+  });
+
+  it('lists the tallies container with the others, within one physical partition', () => {
+    expect(result.containers.map((entry) => entry.name)).toEqual(['dedup', 'tallies', 'topitems', 'leases']);
+    expect(container(result, 'tallies').autoscaleMaxRu).toBeLessThanOrEqual(10_000);
+    expect(figure(result, 'tallies storage')).toBeLessThan(50);
+    expect(figure(result, 'tallies leases')).toBe(1);
+    expect(result.totals.ruPerSecond).toBeCloseTo(
+      result.containers.reduce((sum, entry) => sum + entry.ruPerSecond, 0),
+      6,
+    );
   });
 
   it('keeps dedup records for the TTL from first storage', () => {
@@ -102,31 +128,141 @@ describe('computeCapacity at 10,000 events/s', () => {
   });
 });
 
-describe('aggregation levers', () => {
+describe('two-stage aggregation', () => {
   const base = computeCapacity(DEFAULT_INPUTS);
 
-  it('amortizes commits over bigger change-feed batches', () => {
+  it('writes one tally per dedup partition present in each tally batch', () => {
+    expect(figure(base, 'tally batch')).toBeCloseTo(9500 / 16, 6);
+    expect(figure(base, 'tally batches')).toBeCloseTo(16, 6);
+    expect(figure(base, 'partitions per tally batch')).toBeCloseTo(4, 6);
+    expect(figure(base, 'tallies')).toBeCloseTo(64, 6);
+    // Fewer changes than partitions per lease: not every partition is present in a batch.
+    const slow = at({ eventsPerSecond: 100 });
+    expect(figure(slow, 'dedup leases')).toBe(1);
+    const batch = figure(slow, 'tally batch');
+    expect(figure(slow, 'partitions per tally batch')).toBeCloseTo(64 * (1 - (63 / 64) ** batch), 6);
+    expect(figure(slow, 'partitions per tally batch')).toBeLessThan(64);
+  });
+
+  it('scales tallies per second with leases × partitions per lease × cycles', () => {
+    const check = (result: CapacityResult) =>
+      expect(figure(result, 'tallies')).toBeCloseTo(
+        figure(result, 'dedup leases') *
+          (figure(result, 'tally batches') / figure(result, 'dedup leases')) *
+          figure(result, 'partitions per tally batch'),
+        6,
+      );
+    check(base);
+    const morePartitions = at({ dedupPartitions: 128 });
+    check(morePartitions);
+    expect(figure(morePartitions, 'tallies')).toBeCloseTo(2 * figure(base, 'tallies'), 3);
+    const slowerCycle = at({ feedCycleSeconds: 1.5 });
+    check(slowerCycle);
+    expect(figure(slowerCycle, 'tallies')).toBeCloseTo(figure(base, 'tallies') / 1.5, 3);
+  });
+
+  it('caps tally batches at maxItemsPerInvocation', () => {
     const small = at({ feedBatchSize: 100 });
-    expect(figure(small, 'change-feed batch')).toBe(100);
-    expect(figure(small, 'aggregation per stored detection')).toBeGreaterThan(1.5 * figure(base, 'aggregation per stored detection'));
+    expect(figure(small, 'tally batch')).toBe(100);
+    expect(figure(small, 'tally batches')).toBeCloseTo(95, 6);
+    expect(figure(small, 'tallies')).toBeGreaterThan(5 * figure(base, 'tallies'));
+    expect(figure(small, 'counter commits')).toBeGreaterThan(2 * figure(base, 'counter commits'));
   });
 
-  it('costs less without flat row documents', () => {
-    const noRows = at({ flatRows: false });
-    expect(figure(noRows, 'topitems: counter commits')).toBeLessThan(figure(base, 'topitems: counter commits') / 2);
-    expect(figure(noRows, 'dedup container')).toBe(figure(base, 'dedup container'));
+  it('commits counters at a rate independent of the number of dedup leases', () => {
+    // A higher dedup max means more physical partitions, so more dedup leases.
+    const moreLeases = at({ headroom: 3 });
+    expect(figure(moreLeases, 'dedup leases')).toBe(2 * figure(base, 'dedup leases'));
+    expect(figure(moreLeases, 'tallies')).toBeCloseTo(figure(base, 'tallies'), 6);
+    expect(figure(moreLeases, 'counter commits')).toBeCloseTo(figure(base, 'counter commits'), 6);
+    expect(figure(moreLeases, 'topitems: counter commits')).toBeCloseTo(figure(base, 'topitems: counter commits'), 6);
   });
 
-  it('removes etag retries when each counter has one writer', () => {
-    expect(figure(base, 'etag retries')).toBeGreaterThan(0);
-    const routed = at({ locationRouted: true });
-    expect(figure(routed, 'etag retries')).toBe(0);
-    expect(figure(routed, 'aggregation per stored detection')).toBeLessThan(figure(base, 'aggregation per stored detection') / 4);
+  it('folds all detections of a cycle in one aggregate batch, with one writer and no etag races', () => {
+    expect(figure(base, 'aggregate batch')).toBeCloseTo(64, 6);
+    expect(figure(base, 'aggregate batches')).toBeCloseTo(1, 6);
+    expect(figure(base, 'counter commits')).toBeCloseTo(figure(base, 'commits per batch'), 6);
+    expect(figure(base, 'etag retries')).toBe(0);
+    // Far below the ~17 RU per stored detection of folding the dedup feed directly with 16 leases.
+    expect(figure(base, 'aggregation per stored detection')).toBeLessThan(3);
+    expect(figure(base, 'topitems: counter commits')).toBeLessThan(164_000 / 5);
   });
 
-  it('touches at most every (location, window) pair once per batch', () => {
+  it('touches at most every (location, window) pair once per aggregate batch', () => {
     const huge = at({ feedBatchSize: 1e9, feedCycleSeconds: 1e6, lateRate: 0 });
     expect(figure(huge, 'commits per batch')).toBeCloseTo(2 * DEFAULT_INPUTS.locations, 3);
+  });
+
+  it('sizes a tally from its expected distinct (location, hour, item) entries', () => {
+    const entriesAt = (result: CapacityResult) => figure(result, 'tally document');
+    expect(entriesAt(base)).toBeGreaterThan(1024);
+    expect(entriesAt(base)).toBeLessThan(16 * 1024);
+    expect(figure(base, 'tally create')).toBeCloseTo(documentedRu('write', entriesAt(base) / 1024), 6);
+    // Fuller tallies hold more entries, but fewer bytes per detection.
+    const fuller = at({ feedCycleSeconds: 5 });
+    expect(entriesAt(fuller)).toBeGreaterThan(entriesAt(base));
+    expect(entriesAt(fuller) / (figure(fuller, 'tally batch') / figure(fuller, 'partitions per tally batch'))).toBeLessThan(
+      entriesAt(base) / (figure(base, 'tally batch') / figure(base, 'partitions per tally batch')),
+    );
+  });
+
+  it('charges the tallies container for creates, its change feed and TTL deletes', () => {
+    const tallies = figure(base, 'tallies');
+    expect(figure(base, 'tallies: creates')).toBeCloseTo(tallies * figure(base, 'tally create'), 6);
+    expect(figure(base, 'tallies: change feed')).toBeCloseTo(tallies * figure(base, 'tally feed read'), 6);
+    expect(figure(base, 'tallies: TTL deletes')).toBeCloseTo(tallies * figure(base, 'tally create'), 6);
+    expect(figure(at(withoutTtlDeletes), 'tallies: TTL deletes')).toBe(0);
+    expect(figure(at({ talliesTtlHours: 6 }), 'tallies storage')).toBeCloseTo(figure(base, 'tallies storage') / 2, 6);
+  });
+
+  it('checkpoints both triggers in the leases container', () => {
+    const leaseRu = figure(base, 'lease checkpoint');
+    const renewals = (figure(base, 'dedup leases') + figure(base, 'tallies leases')) / 17;
+    expect(figure(base, 'leases container')).toBeCloseTo(
+      (figure(base, 'tally batches') + figure(base, 'aggregate batches') + renewals) * leaseRu,
+      6,
+    );
+  });
+
+  it('warns, and models the etag races, when the tallies need more than one physical partition', () => {
+    const split = at({ talliesTtlHours: 48 });
+    expect(figure(split, 'tallies storage')).toBeGreaterThan(50);
+    expect(figure(split, 'tallies leases')).toBeGreaterThan(1);
+    expect(figure(split, 'etag retries')).toBeGreaterThan(0);
+    expect(figure(split, 'counter commits')).toBeGreaterThan(figure(base, 'counter commits'));
+    expect(split.warnings.some((warning) => warning.includes('tallies container needs'))).toBe(true);
+    expect(base.warnings).toEqual([]);
+  });
+
+  it('costs less without flat row documents, and with longer feed cycles', () => {
+    const noRows = at({ flatRows: false });
+    expect(figure(noRows, 'topitems: counter commits')).toBeLessThan(figure(base, 'topitems: counter commits') / 3);
+    expect(figure(noRows, 'dedup container')).toBe(figure(base, 'dedup container'));
+    const slower = at({ feedCycleSeconds: 5 });
+    expect(figure(slower, 'counter commits')).toBeLessThan(figure(base, 'counter commits') / 2);
+    expect(figure(slower, 'delay to the counters')).toBe(10);
+    expect(figure(base, 'delay to the counters')).toBe(2);
+  });
+});
+
+describe('compared with the public reference deployment (100,000 RU/s for 10,000 events/s)', () => {
+  it('needs less than the reference at 10,000 events/s when TTL deletes run in left-over RU/s', () => {
+    const result = at(withoutTtlDeletes);
+    expect(result.totals.ttlDeleteRuPerSecond).toBe(0);
+    expect(result.totals.ruPerSecond).toBeLessThan(100_000);
+    expect(result.totals.ruPerEvent).toBeLessThan(10);
+    expect(figure(result, 'reference deployment')).toBe(100_000);
+    const leaner = at({ ...withoutTtlDeletes, flatRows: false });
+    expect(leaner.totals.ruPerSecond).toBeLessThan(70_000);
+  });
+
+  it('says how much of the total TTL deletes are when they are counted', () => {
+    const result = computeCapacity(DEFAULT_INPUTS);
+    expect(result.totals.ttlDeleteRuPerSecond).toBeCloseTo(
+      figure(result, 'dedup: TTL deletes') + figure(result, 'tallies: TTL deletes'),
+      6,
+    );
+    expect(result.totals.ttlDeleteRuPerSecond).toBeGreaterThan(9500 * 4.95);
   });
 });
 
@@ -150,11 +286,16 @@ describe('command line', () => {
       '--events-per-second',
       '2000',
       '--no-flat-rows',
+      '--no-ttl-deletes',
+      '--tallies-ttl-hours',
+      '6',
       '--region-prices',
       'cosmosAutoscalePer100RuHour=0.02,region="West Europe"',
     ]);
     expect(inputs.eventsPerSecond).toBe(2000);
     expect(inputs.flatRows).toBe(false);
+    expect(inputs.ru.provisionTtlDeletes).toBe(false);
+    expect(inputs.talliesTtlHours).toBe(6);
     expect(inputs.prices.cosmosAutoscalePer100RuHour).toBe(0.02);
     expect(inputs.prices.region).toBe('West Europe');
     expect(inputs.prices.eventHubsTuHour).toBe(DEFAULT_PRICES.eventHubsTuHour);
@@ -171,6 +312,8 @@ describe('command line', () => {
     expect(() => parsePriceOverrides('nope=1')).toThrow(UsageError);
     expect(() => parsePriceOverrides('flexGbSecond=cheap')).toThrow(/flexGbSecond must be a number/);
     expect(() => inputsFromArgs(['--duplicate-rate', '1.5'])).toThrow(/fraction/);
+    // One writer per counter is what the code does now, not a lever.
+    expect(() => inputsFromArgs(['--location-routed'])).toThrow(UsageError);
   });
 
   it('prints help and a report', () => {
@@ -182,6 +325,7 @@ describe('command line', () => {
     expect(main(['--events-per-second', '10000'], (text) => (report += text))).toBe(0);
     expect(report).toContain('Recommended autoscale max RU/s');
     expect(report).toContain('throughput units');
+    expect(report).toMatch(/tallies\s+2,000 RU\/s/);
     let json = '';
     main(['--json'], (text) => (json += text));
     expect((JSON.parse(json) as CapacityResult).totals.throughputUnits).toBe(10);
