@@ -17,7 +17,7 @@ set -euo pipefail
 
 infra_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache_dir="$infra_dir/.bicep"
-version="${BICEP_VERSION:-0.37.4}"
+version="${BICEP_VERSION:-0.47.16}"
 package_id="Azure.Bicep.CommandLine.linux-x64"
 package_dir="$cache_dir/packages/$(printf '%s' "$package_id" | tr '[:upper:]' '[:lower:]')/$version"
 
