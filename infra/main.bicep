@@ -104,6 +104,11 @@ param databaseName string = 'camera'
 @maxLength(255)
 param dedupContainerName string = 'dedup'
 
+@description('Tallies container between the two aggregation stages (COSMOS_TALLIES_CONTAINER).')
+@minLength(1)
+@maxLength(255)
+param talliesContainerName string = 'tallies'
+
 @description('Top-items container (COSMOS_TOPITEMS_CONTAINER).')
 @minLength(1)
 @maxLength(255)
@@ -126,6 +131,15 @@ param dedupPartitions int = 64
 @description('Autoscale ceiling of the dedup container in RU/s, a multiple of 1000.')
 @minValue(1000)
 param dedupMaxThroughput int = 1000
+
+@description('Default TTL of tallies in seconds. The aggregate stage must never lag the tally stage by longer than this, or tallies expire unread and their counts are lost; stored tallies (about tally bytes per second x TTL) must also stay well under 50 GB, or the container splits.')
+@minValue(3600)
+param talliesTtlSeconds int = 86400
+
+@description('Autoscale ceiling of the tallies container in RU/s, a multiple of 1000. At most 10,000, so that it stays one physical partition: one lease, one writer per counter.')
+@minValue(1000)
+@maxValue(10000)
+param talliesMaxThroughput int = 1000
 
 @description('Autoscale ceiling of the top-items container in RU/s, a multiple of 1000.')
 @minValue(1000)
@@ -268,10 +282,13 @@ module cosmos 'modules/cosmos.bicep' = {
     tags: tags
     databaseName: databaseName
     dedupContainerName: dedupContainerName
+    talliesContainerName: talliesContainerName
     topItemsContainerName: topItemsContainerName
     leasesContainerName: leasesContainerName
     dedupTtlSeconds: dedupTtlSeconds
     dedupMaxThroughput: dedupMaxThroughput
+    talliesTtlSeconds: talliesTtlSeconds
+    talliesMaxThroughput: talliesMaxThroughput
     topItemsMaxThroughput: topItemsMaxThroughput
   }
 }
@@ -294,6 +311,7 @@ var appSettings = {
   EVENTHUB_CONSUMER_GROUP: consumerGroupName
   COSMOS_DATABASE: databaseName
   COSMOS_DEDUP_CONTAINER: dedupContainerName
+  COSMOS_TALLIES_CONTAINER: talliesContainerName
   COSMOS_TOPITEMS_CONTAINER: topItemsContainerName
   COSMOS_LEASES_CONTAINER: leasesContainerName
   REFERENCE_CONTAINER: referenceContainerName

@@ -1,7 +1,8 @@
 // Cosmos DB data-plane roles, scoped to the database (not the account): Azure RBAC roles such as Owner
 // or Contributor grant no data access on Cosmos DB, only sqlRoleAssignments do. The database scope is
 // the narrowest that works for the change-feed processor, which reads database metadata as well as
-// its two containers.
+// the containers it uses. It covers every container of the database (dedup, tallies, topitems,
+// leases), so a new container needs no grant of its own.
 
 @description('Cosmos DB account name.')
 @minLength(3)

@@ -1,4 +1,4 @@
-// Cosmos DB for NoSQL, keyless (local auth off): the database and its three containers. Data-plane
+// Cosmos DB for NoSQL, keyless (local auth off): the database and its four containers. Data-plane
 // access is granted separately through sqlRoleAssignments (cosmos-access.bicep).
 
 @description('Account name: 3 to 44 lowercase letters, digits and hyphens, globally unique.')
@@ -22,6 +22,11 @@ param databaseName string
 @maxLength(255)
 param dedupContainerName string
 
+@description('Tallies container name: the per-batch sums the tally stage writes and the aggregate stage reads.')
+@minLength(1)
+@maxLength(255)
+param talliesContainerName string
+
 @description('Top-items container name (counters, flat top-X rows, pipeline metrics).')
 @minLength(1)
 @maxLength(255)
@@ -40,11 +45,21 @@ param dedupTtlSeconds int
 @minValue(1000)
 param dedupMaxThroughput int
 
+@description('Default TTL of tallies in seconds. The aggregate stage must never lag the tally stage by longer than this: a tally that expires before the aggregate trigger reads it is lost, and so are its counts.')
+@minValue(3600)
+param talliesTtlSeconds int
+
+@description('Autoscale ceiling of the tallies container in RU/s. At most 10,000, so that the container stays one physical partition and the aggregate trigger has one lease.')
+@minValue(1000)
+@maxValue(10000)
+param talliesMaxThroughput int
+
 @description('Autoscale ceiling of the top-items container in RU/s.')
 @minValue(1000)
 param topItemsMaxThroughput int
 
-// Leases take a few point reads and writes per partition per poll: the autoscale floor is plenty.
+// Leases take a few point reads and writes per lease per poll, for both triggers (one lease per
+// physical partition of dedup, one for tallies): the autoscale floor is plenty.
 var leasesMaxThroughput = 1000
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
@@ -116,6 +131,48 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
       }
     }
 
+    // Stage one of aggregation (the tally trigger) writes one tally per dedup partition per change-feed
+    // batch: id = '<pk>:<firstSequence>', pk = the dedup partition it sums; stage two (the aggregate
+    // trigger) folds them into the counters in topitems. Like dedup, it is only created into,
+    // point-read after a 409 and read through the change feed, so nothing is indexed. The point of
+    // the container is to be ONE physical partition, so that the aggregate trigger has one lease and
+    // each counter one writer: the autoscale ceiling stays at or below 10,000 RU/s (the parameter's
+    // @maxValue) and the stored tallies well below 50 GB (about tally bytes per second x TTL: ~64
+    // tallies of a few KB a second at 10,000 events/s is ~30 GB at a day's TTL). Past either limit
+    // Cosmos DB splits the partition, the trigger gets a lease per part, and the commit races
+    // between leases that this stage exists to remove come back. The TTL only bounds storage: a
+    // tally must be read before it expires.
+    resource tallies 'containers' = {
+      name: talliesContainerName
+      properties: {
+        resource: {
+          id: talliesContainerName
+          partitionKey: {
+            paths: [
+              '/pk'
+            ]
+            kind: 'Hash'
+          }
+          defaultTtl: talliesTtlSeconds
+          indexingPolicy: {
+            indexingMode: 'consistent'
+            automatic: true
+            includedPaths: []
+            excludedPaths: [
+              {
+                path: '/*'
+              }
+            ]
+          }
+        }
+        options: {
+          autoscaleSettings: {
+            maxThroughput: talliesMaxThroughput
+          }
+        }
+      }
+    }
+
     // Per location (the partition key): one counter document per window and its flat top-X rows,
     // written together in a transactional batch. Queries filter on type, window and locationOid, and
     // Power BI DirectQuery filters and sorts the flat rows on any column, so every scalar stays
@@ -166,8 +223,10 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
       }
     }
 
-    // The change-feed processor's leases; the trigger is told not to create it
-    // (createLeaseContainerIfNotExists: false), since the app's data role cannot create containers.
+    // The change-feed processors' leases, shared by both triggers (tally on dedup, aggregate on
+    // tallies), each keeping its own leases under its leaseContainerPrefix. The triggers are told not
+    // to create it (createLeaseContainerIfNotExists: false), since the app's data role cannot create
+    // containers.
     resource leases 'containers' = {
       name: leasesContainerName
       properties: {
@@ -194,5 +253,6 @@ output accountName string = account.name
 output endpoint string = account.properties.documentEndpoint
 output databaseName string = account::database.name
 output dedupContainerName string = account::database::dedup.name
+output talliesContainerName string = account::database::tallies.name
 output topItemsContainerName string = account::database::topItems.name
 output leasesContainerName string = account::database::leases.name

@@ -176,3 +176,31 @@ export function usages(bicep: BicepSource, identifier: string): number {
 }
 
 export const infraDir = path.resolve(__dirname, '../../infra');
+
+/** The decorator lines right above `param <name>`, up to the previous blank line, as written. */
+export function decoratorsOf(bicep: BicepSource, name: string): string {
+  const declaration = new RegExp(`^param\\s+${name}\\b`, 'm').exec(bicep.code);
+  if (!declaration) throw new Error(`${bicep.file}: no parameter "${name}"`);
+  const above = bicep.source.slice(0, declaration.index).split('\n').slice(0, -1);
+  const firstBlank = above.map((line) => line.trim() === '').lastIndexOf(true);
+  return above.slice(firstBlank + 1).join('\n');
+}
+
+/** The integer argument of `@minValue(…)` or `@maxValue(…)` on a parameter, if it has one. */
+export function intBound(bicep: BicepSource, name: string, decorator: 'minValue' | 'maxValue'): number | undefined {
+  const match = new RegExp(`@${decorator}\\((-?\\d+)\\)`).exec(decoratorsOf(bicep, name));
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Source text of each `resource <symbol> '<type>' = { … }` body whose type is `type`, by symbol. */
+export function resourceBodies(bicep: BicepSource, type: string): Map<string, string> {
+  const bodies = new Map<string, string>();
+  for (const match of bicep.code.matchAll(/^\s*resource\s+([A-Za-z_]\w*)\s+'/gm)) {
+    const typeStart = (match.index ?? 0) + match[0].length;
+    const typeEnd = bicep.source.indexOf("'", typeStart);
+    if (bicep.source.slice(typeStart, typeEnd) !== type) continue;
+    const open = bicep.code.indexOf('{', typeEnd);
+    bodies.set(match[1] as string, bicep.source.slice(open, closingBracket(bicep.code, open) + 1));
+  }
+  return bodies;
+}

@@ -4,6 +4,7 @@ import {
   type BicepSource,
   blankCommentsAndStrings,
   closingBracket,
+  decoratorsOf,
   infraDir,
   modules,
   outputs,
@@ -46,11 +47,7 @@ describe.each(sources.map((bicep) => [relative(bicep), bicep] as const))('%s', (
 
   it('gives every parameter a description', () => {
     for (const param of params(bicep)) {
-      const declaration = new RegExp(`^param\\s+${param.name}\\b`, 'm').exec(bicep.code)?.index ?? 0;
-      // The decorators are the lines right above the declaration, up to the previous blank line.
-      const above = bicep.source.slice(0, declaration).split('\n').slice(0, -1);
-      const firstBlank = above.map((line) => line.trim() === '').lastIndexOf(true);
-      const decorators = above.slice(firstBlank + 1).join('\n');
+      const decorators = decoratorsOf(bicep, param.name);
       expect({ param: param.name, described: decorators.includes('@description(') }).toEqual({ param: param.name, described: true });
     }
   });
