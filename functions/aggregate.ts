@@ -1,28 +1,31 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { applyChanges } from '../shared/pipeline/aggregate';
-import { decodeChanges } from '../shared/pipeline/changes';
+import { applyTallies } from '../shared/pipeline/aggregate';
+import { decodeTallies } from '../shared/pipeline/changes';
 import { getServices } from '../shared/services';
 
 /**
- * Cosmos DB trigger on the dedup container's change feed. Folds newly stored detections into the
- * per-location counters; redelivered and overlapping batches are skipped by the counters' watermarks.
+ * Cosmos DB trigger on the tallies container's change feed: folds tallies into the per-location
+ * counters and their top-item rows (stage two of aggregation). The tallies container is small enough
+ * to be one physical partition, so one lease, one writer: each counter is committed once per batch
+ * however many leases the dedup container has. Redelivered tallies are skipped by the watermarks.
  */
 export async function aggregate(documents: unknown[], context: InvocationContext): Promise<void> {
-  const { changes, malformed } = decodeChanges(documents);
-  for (const problem of malformed) context.warn(`aggregate: skipped a malformed change: ${problem}`);
+  const { tallies, malformed } = decodeTallies(documents);
+  for (const problem of malformed) context.warn(`aggregate: skipped a malformed tally: ${problem}`);
   const services = await getServices();
-  const summary = await applyChanges(changes, { ...services, materializedTop: services.config.materializedTop });
+  const summary = await applyTallies(tallies, { ...services, materializedTop: services.config.materializedTop });
   context.log(`aggregate: ${JSON.stringify(summary)}`);
 }
 
 app.cosmosDB('aggregate', {
   connection: 'CosmosDbConnection',
   databaseName: '%COSMOS_DATABASE%',
-  containerName: '%COSMOS_DEDUP_CONTAINER%',
+  containerName: '%COSMOS_TALLIES_CONTAINER%',
   leaseContainerName: '%COSMOS_LEASES_CONTAINER%',
+  leaseContainerPrefix: 'aggregate-',
   createLeaseContainerIfNotExists: false,
   startFromBeginning: true,
-  // Bigger batches amortize the counter writes: a batch costs one commit per (location, window) it touches.
+  // A batch costs one commit per (location, window) it touches, however many tallies it holds.
   maxItemsPerInvocation: 1000,
   // Poll an idle feed every second rather than every five, for freshness.
   feedPollDelay: 1000,

@@ -173,7 +173,7 @@ export async function installCapture(runtime: LocalRuntime): Promise<void> {
     services: () => runtime.services,
     database: runtime.store.database,
     logger: runtime.logger.child('replay'),
-    onCommitted: () => runtime.changePump.wake(),
+    onCommitted: () => runtime.tallyPump.wake(),
   });
   for (const route of replays.routes()) runtime.addRoute(route);
   await runtime.addComponent({ name: 'replay', stop: () => replays.stop() });

@@ -12,6 +12,7 @@ export interface FunctionHandlers {
   readonly health: FunctionHttpHandler;
   readonly locations: FunctionHttpHandler;
   readonly ingest: TriggerHandler;
+  readonly tally: TriggerHandler;
   readonly aggregate: TriggerHandler;
   /** Present once functions/odata.ts exists. */
   readonly odata: FunctionHttpHandler | undefined;
@@ -34,12 +35,13 @@ export async function loadFunctionHandlers(): Promise<FunctionHandlers> {
     originalWarn(...args);
   };
   try {
-    const [events, topItems, health, locations, ingest, aggregate] = await Promise.all([
+    const [events, topItems, health, locations, ingest, tally, aggregate] = await Promise.all([
       import('../functions/events.js'),
       import('../functions/topItems.js'),
       import('../functions/health.js'),
       import('../functions/locations.js'),
       import('../functions/ingest.js'),
+      import('../functions/tally.js'),
       import('../functions/aggregate.js'),
     ]);
     return {
@@ -48,6 +50,7 @@ export async function loadFunctionHandlers(): Promise<FunctionHandlers> {
       health: health.health,
       locations: locations.locations,
       ingest: ingest.ingest,
+      tally: tally.tally,
       aggregate: aggregate.aggregate,
       odata: await loadOptionalHandler('odata'),
     };

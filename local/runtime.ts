@@ -12,7 +12,7 @@ import { type DatasetBOrigin, loadDatasetB, publishDatasetB } from './datasetB';
 import { EventLog } from './eventlog';
 import { type FunctionHandlers, loadFunctionHandlers } from './functions';
 import { createLogger, describeError, type Logger } from './log';
-import { ChangePump } from './pumps/changePump';
+import { FeedPump } from './pumps/feedPump';
 import { ingestBatchHandler } from './pumps/ingestPump';
 import { LogConsumer, type LogConsumerOptions } from './pumps/logConsumer';
 import { type Route, RouteTable } from './routes';
@@ -63,7 +63,10 @@ export interface LocalRuntime {
   readonly handlers: FunctionHandlers;
   readonly routes: RouteTable;
   readonly ingestPump: LogConsumer;
-  readonly changePump: ChangePump;
+  /** Feeds the dedup store's change log to `tally` (stage one of aggregation). */
+  readonly tallyPump: FeedPump;
+  /** Feeds the tallies to `aggregate` (stage two). */
+  readonly aggregatePump: FeedPump;
   readonly datasetB: DatasetBOrigin & { readonly rows: number };
   /** The Services bundle the handlers see (getServices()). */
   readonly services: Services;
@@ -85,6 +88,10 @@ export interface LocalRuntime {
 }
 
 const MAINTENANCE_INTERVAL_MS = 30_000;
+export const TALLY_CHECKPOINT = 'changes/tally';
+export const AGGREGATE_CHECKPOINT = 'tallies/aggregate';
+/** Tallies per `aggregate` batch, as `maxItemsPerInvocation` of its trigger in Azure. */
+const TALLY_BATCH_SIZE = 1000;
 const HTTP_GRACE_MS = 3_000;
 
 /**
@@ -166,12 +173,29 @@ export async function startRuntime(config: LocalConfig, options: StartOptions = 
     const logConsumers: LogConsumer[] = [];
     let running = false;
 
-    const changePump = new ChangePump({
-      store,
-      aggregate: handlers.aggregate,
+    // Stage two folds whatever tallies exist as soon as they are committed: they are few, and the
+    // linger of stage one already gathered the changes behind them.
+    const aggregatePump = new FeedPump({
+      functionName: 'aggregate',
+      source: store.tallies,
+      handler: handlers.aggregate,
+      database: store.database,
+      checkpoints: store.checkpoints,
+      checkpoint: AGGREGATE_CHECKPOINT,
+      batchSize: TALLY_BATCH_SIZE,
+      logger: logger.child('aggregate'),
+    });
+    const tallyPump = new FeedPump({
+      functionName: 'tally',
+      source: { head: () => store.dedup.head(), readAfter: (after, limit) => store.changes.readAfter(after, limit) },
+      handler: handlers.tally,
+      database: store.database,
+      checkpoints: store.checkpoints,
+      checkpoint: TALLY_CHECKPOINT,
       batchSize: config.changeBatchSize,
       lingerMs: config.changeLingerMs,
-      logger: logger.child('aggregate'),
+      afterCommit: () => aggregatePump.wake(),
+      logger: logger.child('tally'),
     });
     const makeConsumer = (
       consumerOptions: Pick<LogConsumerOptions, 'name' | 'handle' | 'batchSize' | 'afterCommit' | 'idlePollMs'>,
@@ -193,7 +217,7 @@ export async function startRuntime(config: LocalConfig, options: StartOptions = 
       name: 'ingest',
       batchSize: config.ingestBatchSize,
       handle: ingestBatchHandler(handlers.ingest, logger.child('ingest')),
-      afterCommit: () => changePump.wake(),
+      afterCommit: () => tallyPump.wake(),
     });
 
     let services = createLocalServices({
@@ -203,7 +227,11 @@ export async function startRuntime(config: LocalConfig, options: StartOptions = 
       eventLog,
       blobService,
       locations,
-      backlog: () => ({ events: ingestPump.backlog(), changes: changePump.backlog() }),
+            // Stored detections not yet counted: those not yet tallied, and those in tallies not yet folded.
+      backlog: () => ({
+        events: ingestPump.backlog(),
+        changes: tallyPump.backlog() + store.tallies.changesAfter(aggregatePump.position()),
+      }),
     });
     useServices(services);
     undo.push({ name: 'the services', run: () => resetServices() });
@@ -217,10 +245,19 @@ export async function startRuntime(config: LocalConfig, options: StartOptions = 
     if (handlers.odata) routes.add({ method: 'GET', path: /^\/api\/odata(?:\/(?<path>.*))?$/, name: 'odata', handler: handlers.odata });
     routes.add(stream.route());
 
-    const maintenance = createMaintenance({ store, eventLog, changePump, logConsumers, components, logger: logger.child('maintenance') });
+    const maintenance = createMaintenance({
+      store,
+      eventLog,
+      tallyPump,
+      aggregatePump,
+      logConsumers,
+      components,
+      logger: logger.child('maintenance'),
+    });
     components.push(
       { name: 'ingest pump', start: () => ingestPump.start(), stop: () => ingestPump.stop() },
-      { name: 'change pump', start: () => changePump.start(), stop: () => changePump.stop() },
+      { name: 'tally pump', start: () => tallyPump.start(), stop: () => tallyPump.stop() },
+      { name: 'aggregate pump', start: () => aggregatePump.start(), stop: () => aggregatePump.stop() },
       maintenance,
     );
 
@@ -237,7 +274,8 @@ export async function startRuntime(config: LocalConfig, options: StartOptions = 
       handlers,
       routes,
       ingestPump,
-      changePump,
+      tallyPump,
+      aggregatePump,
       datasetB: { ...origin, rows: locations.size },
       get services() {
         return services;
@@ -322,7 +360,8 @@ export async function startRuntime(config: LocalConfig, options: StartOptions = 
 function createMaintenance(parts: {
   store: LocalStore;
   eventLog: EventLog;
-  changePump: ChangePump;
+  tallyPump: FeedPump;
+  aggregatePump: FeedPump;
   logConsumers: readonly LogConsumer[];
   components: readonly RuntimeComponent[];
   logger: Logger;
@@ -332,7 +371,8 @@ function createMaintenance(parts: {
   const once = async (): Promise<void> => {
     try {
       const expired = await parts.store.dedup.purgeExpired();
-      const purged = await parts.store.changes.purgeThrough(parts.changePump.position());
+      const purged = await parts.store.changes.purgeThrough(parts.tallyPump.position());
+      const folded = await parts.store.tallies.purgeThrough(parts.aggregatePump.position());
       let segments = 0;
       for (let partition = 0; partition < parts.eventLog.partitionCount; partition += 1) {
         const readers = [
@@ -344,9 +384,9 @@ function createMaintenance(parts: {
       }
       // After the purges, so that their deletions reach the database file in the same checkpoint.
       const walPages = await parts.store.database.checkpointWal();
-      if (expired + purged + segments > 0) {
+      if (expired + purged + folded + segments > 0) {
         parts.logger.debug(
-          `forgot ${expired} expired dedup ids, dropped ${purged} aggregated changes and ${segments} consumed log segments; checkpointed ${walPages} WAL pages`,
+          `forgot ${expired} expired dedup ids, dropped ${purged} tallied changes, ${folded} folded tallies and ${segments} consumed log segments; checkpointed ${walPages} WAL pages`,
         );
       }
     } catch (error) {

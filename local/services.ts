@@ -30,6 +30,7 @@ export function createLocalServices(parts: LocalServicesParts): Services {
     config,
     clock: parts.clock,
     dedup: store.dedup,
+    tallies: store.tallies,
     counters: store.counters,
     metrics: new EventLogMetrics(store.metrics, parts.eventLog),
     deadLetters: new BlobDeadLetterSink(parts.blobService, config.deadLetterContainer, { createContainer: true }),

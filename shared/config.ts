@@ -60,6 +60,12 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: 'Dedup container (partition key /pk, TTL on).',
   },
   {
+    name: 'COSMOS_TALLIES_CONTAINER',
+    hosts: ['azure'],
+    defaults: { azure: 'tallies' },
+    description: 'Tallies between the two aggregation stages (partition key /pk, TTL on); read by `aggregate`.',
+  },
+  {
     name: 'COSMOS_TOPITEMS_CONTAINER',
     hosts: ['azure'],
     defaults: { azure: 'topitems' },
@@ -220,6 +226,7 @@ export interface AzureConfig extends CommonConfig {
   eventHubConsumerGroup: string;
   cosmosDatabase: string;
   dedupContainer: string;
+  talliesContainer: string;
   topItemsContainer: string;
   leasesContainer: string;
 }
@@ -339,6 +346,7 @@ export function loadAzureConfig(env: Env = process.env): AzureConfig {
     eventHubConsumerGroup: read.text('EVENTHUB_CONSUMER_GROUP'),
     cosmosDatabase: read.text('COSMOS_DATABASE'),
     dedupContainer: read.text('COSMOS_DEDUP_CONTAINER'),
+    talliesContainer: read.text('COSMOS_TALLIES_CONTAINER'),
     topItemsContainer: read.text('COSMOS_TOPITEMS_CONTAINER'),
     leasesContainer: read.text('COSMOS_LEASES_CONTAINER'),
   });

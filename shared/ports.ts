@@ -7,6 +7,7 @@ import type { DetectionWire } from './domain/detection';
 import type { Int64 } from './domain/ids';
 import type { LocationTable } from './domain/locations';
 import type { TopItemRow } from './domain/ranking';
+import type { Tally } from './domain/tallies';
 
 /** A detection as stored in the dedup store: `id` is the detection oid, `pk` its dedup partition. */
 export interface DedupRecord {
@@ -29,6 +30,23 @@ export type CreateOutcome =
 export interface DedupStore {
   /** Creates each record unless its id already lives in its partition; never overwrites. Outcomes in input order. */
   createMany(records: readonly DedupRecord[]): Promise<CreateOutcome[]>;
+}
+
+/** Where the tallies of one dedup partition end, with the token that makes moving it conditional. */
+export interface TallyCursor {
+  /** The last change sequence tallied in the partition; null before its first tally. */
+  readonly lastSequence: number | null;
+  /** Optimistic-concurrency token: an ETag in Cosmos DB, a version locally; null when there is no cursor yet. */
+  readonly etag: string | null;
+}
+
+export interface TallyStore {
+  cursor(partition: string): Promise<TallyCursor>;
+  /**
+   * Stores the tally and moves its partition's cursor to the tally's last sequence, atomically, only
+   * if the cursor still has `expectedEtag`. False if another writer moved it first.
+   */
+  append(tally: Tally, expectedEtag: string | null): Promise<boolean>;
 }
 
 export interface StoredCounter {

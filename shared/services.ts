@@ -2,7 +2,7 @@ import { once } from './once';
 import type { CaptureArchive } from './capture/archive';
 import type { CommonConfig } from './config';
 import type { LocationTable } from './domain/locations';
-import type { Clock, CounterStore, DeadLetterSink, DedupStore, EventPublisher, MetricsStore } from './ports';
+import type { Clock, CounterStore, DeadLetterSink, DedupStore, EventPublisher, MetricsStore, TallyStore } from './ports';
 
 /**
  * What the function handlers need, built once per worker. In Azure it is made from the config by
@@ -14,6 +14,7 @@ export interface Services {
   readonly config: CommonConfig;
   readonly clock: Clock;
   readonly dedup: DedupStore;
+  readonly tallies: TallyStore;
   readonly counters: CounterStore;
   readonly deadLetters: DeadLetterSink;
   readonly metrics: MetricsStore;

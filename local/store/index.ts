@@ -7,6 +7,7 @@ import { LocalDatabase } from './database';
 import { SqliteDedupStore } from './dedupStore';
 import { SqliteMetricsStore } from './metricsStore';
 import { ensureSchema, pinSetting, SCHEMA_VERSION } from './schema';
+import { SqliteTallyStore } from './tallyStore';
 
 export { ChangeLog, type ChangeDocument } from './changeLog';
 export { CheckpointStore } from './checkpoints';
@@ -14,6 +15,7 @@ export { SqliteCounterStore } from './counterStore';
 export { LocalDatabase, type UnitScope } from './database';
 export { SqliteDedupStore } from './dedupStore';
 export { SqliteMetricsStore } from './metricsStore';
+export { SqliteTallyStore, type TallyDocument } from './tallyStore';
 
 export interface LocalStoreOptions {
   readonly dedupTtlSeconds: number;
@@ -26,6 +28,7 @@ export interface LocalStore {
   readonly database: LocalDatabase;
   readonly dedup: SqliteDedupStore;
   readonly changes: ChangeLog;
+  readonly tallies: SqliteTallyStore;
   readonly counters: SqliteCounterStore;
   readonly metrics: SqliteMetricsStore;
   readonly checkpoints: CheckpointStore;
@@ -57,6 +60,7 @@ export function openLocalStore(path: string, options: LocalStoreOptions): LocalS
     database,
     dedup: new SqliteDedupStore(database, { ttlSeconds: options.dedupTtlSeconds, clock }),
     changes: new ChangeLog(database),
+    tallies: new SqliteTallyStore(database),
     counters: new SqliteCounterStore(database),
     metrics: new SqliteMetricsStore(database),
     checkpoints: new CheckpointStore(database, clock),

@@ -8,7 +8,7 @@ import type { LocalDatabase } from './database';
  * strings, which would cut a name at an embedded U+0000, so such a name is stored as a BLOB of its
  * JSON literal instead. Larger JSON payloads (counter states) are bound as UTF-8 BLOBs.
  */
-export const SCHEMA_VERSION = '2';
+export const SCHEMA_VERSION = '3';
 
 // Functions of the table name, so that the version 1 migration can build the new layout beside the old.
 const dedupTable = (name: string): string => `
@@ -43,6 +43,23 @@ CREATE INDEX IF NOT EXISTS dedup_by_stored ON dedup (stored_ms);
 -- twice, even after the aggregated head is purged.
 ${changesTable('changes')}
 
+-- Tallies between the two aggregation stages (shared/domain/tallies.ts), in creation order. doc: the
+-- tally as JSON, a UTF-8 BLOB. AUTOINCREMENT, as for changes: the aggregator's checkpoint is a seq.
+CREATE TABLE IF NOT EXISTS tallies (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  last_sequence INTEGER NOT NULL,
+  changes INTEGER NOT NULL,
+  doc BLOB NOT NULL
+);
+
+-- Per dedup partition, the last change sequence tallied; version is the etag of the conditional move.
+CREATE TABLE IF NOT EXISTS tally_cursors (
+  pk TEXT PRIMARY KEY,
+  last_sequence INTEGER NOT NULL,
+  version INTEGER NOT NULL
+) WITHOUT ROWID;
+
 -- state: JSON of the CounterState, as a UTF-8 BLOB. row_count: how many top rows its last commit
 -- carried; the rows themselves are derived from the state (see SqliteCounterStore).
 CREATE TABLE IF NOT EXISTS counters (
@@ -75,8 +92,10 @@ export function ensureSchema(database: LocalDatabase): void {
   const { db } = database;
   db.exec('BEGIN IMMEDIATE');
   try {
-    if (storedSchemaVersion(database) === '1') migrateFromVersion1(database);
+    const stored = storedSchemaVersion(database);
+    if (stored === '1') migrateFromVersion1(database);
     db.exec(SCHEMA);
+    if (stored === '1' || stored === '2') migrateFromVersion2(database);
     db.exec('COMMIT');
   } catch (error) {
     if (db.inTransaction) db.exec('ROLLBACK');
@@ -97,7 +116,8 @@ function storedSchemaVersion(database: LocalDatabase): string | undefined {
  * Version 1 kept the dedup facts and the change-log entries as JSON text, and materialized the top
  * rows. Rewrites both tables in the column layout (names through `freeText`), keeps each counter's
  * row count, and keeps the change sequence where it was (it must never go back). Runs inside the
- * caller's transaction: a failure leaves the version 1 store as it was.
+ * caller's transaction: a failure leaves the version 1 store as it was. The version 2 migration
+ * follows it.
  */
 function migrateFromVersion1(database: LocalDatabase): void {
   const { db } = database;
@@ -147,7 +167,17 @@ function migrateFromVersion1(database: LocalDatabase): void {
   db.exec('ALTER TABLE changes_v2 RENAME TO changes');
   db.run("DELETE FROM sqlite_sequence WHERE name IN ('changes', 'changes_v2')");
   db.run("INSERT INTO sqlite_sequence (name, seq) VALUES ('changes', ?)", [sequence]);
+}
 
+/**
+ * Version 2 folded the change log straight into the counters. Version 3 tallies it first (the new
+ * `tallies` table comes with the schema): the change log's checkpoint now belongs to the tally
+ * stage. The counters' watermarks already hold the last change folded per partition, which is
+ * exactly what the tally stage's watermarks mean, so the counters carry over as they are.
+ */
+function migrateFromVersion2(database: LocalDatabase): void {
+  const { db } = database;
+  db.run("UPDATE checkpoints SET consumer = 'changes/tally' WHERE consumer = 'changes/aggregate'");
   db.run("UPDATE meta SET value = ? WHERE key = 'SCHEMA_VERSION'", [SCHEMA_VERSION]);
 }
 

@@ -1,6 +1,7 @@
 import type { Int64 } from './ids';
 import { compareRanked, type ItemCount, type TopItemRow } from './ranking';
-import { ALL_TIME, hourKeyOf, hourStartMs } from './windows';
+import type { Tally } from './tallies';
+import { ALL_TIME, hourStartMs } from './windows';
 
 /**
  * A newly stored detection as the aggregator sees it on the dedup store's change feed. `partition`
@@ -21,9 +22,9 @@ export interface CountedChange {
 export type CounterWindow = string;
 
 /**
- * Item counts of one location within one window, plus, per dedup partition, the highest change
- * sequence already folded in. A redelivered change is at or below its partition's watermark and is
- * skipped, so folding the same changes twice, or an overlapping superset, counts each once.
+ * Item counts of one location within one window, plus, per dedup partition, the last change sequence
+ * of the latest tally folded in. A redelivered tally starts at or below its partition's watermark and
+ * is skipped, so folding the same tallies twice, or racing with another writer, counts each once.
  */
 export interface CounterState {
   readonly locationOid: Int64;
@@ -46,16 +47,39 @@ export function counterKey(locationOid: Int64, window: CounterWindow): string {
   return `${locationOid}|${window}`;
 }
 
-/** Groups a batch by location, then by the windows each change counts in (all-time and its hour). */
-export function groupByCounter(changes: readonly CountedChange[]): Map<Int64, Map<CounterWindow, CountedChange[]>> {
-  const byLocation = new Map<Int64, Map<CounterWindow, CountedChange[]>>();
-  for (const change of changes) {
-    let windows = byLocation.get(change.locationOid);
-    if (!windows) byLocation.set(change.locationOid, (windows = new Map<CounterWindow, CountedChange[]>()));
-    for (const window of [ALL_TIME, hourKeyOf(change.timestampMs)]) {
-      const list = windows.get(window);
-      if (list) list.push(change);
-      else windows.set(window, [change]);
+/**
+ * What one tally adds to one counter: its partition's sequence range, and the items it counts in
+ * that counter's window.
+ */
+export interface Contribution {
+  readonly partition: string;
+  readonly firstSequence: number;
+  readonly lastSequence: number;
+  readonly location: string | null;
+  readonly items: ReadonlyMap<string, number>;
+}
+
+/** Splits tallies into contributions per location, then per window (all-time and each hour they count in). */
+export function contributionsByCounter(tallies: readonly Tally[]): Map<Int64, Map<CounterWindow, Contribution[]>> {
+  const byLocation = new Map<Int64, Map<CounterWindow, Contribution[]>>();
+  for (const tally of tallies) {
+    for (const { locationOid, location, counts } of tally.locations) {
+      let windows = byLocation.get(locationOid);
+      if (!windows) byLocation.set(locationOid, (windows = new Map<CounterWindow, Contribution[]>()));
+      const perWindow = new Map<CounterWindow, Map<string, number>>();
+      for (const [hour, itemName, count] of counts) {
+        for (const window of [ALL_TIME, hour]) {
+          let items = perWindow.get(window);
+          if (!items) perWindow.set(window, (items = new Map<string, number>()));
+          items.set(itemName, (items.get(itemName) ?? 0) + count);
+        }
+      }
+      for (const [window, items] of perWindow) {
+        const contribution = { partition: tally.partition, firstSequence: tally.firstSequence, lastSequence: tally.lastSequence, location, items };
+        const list = windows.get(window);
+        if (list) list.push(contribution);
+        else windows.set(window, [contribution]);
+      }
     }
   }
   return byLocation;
@@ -65,24 +89,32 @@ export function emptyCounter(locationOid: Int64, window: CounterWindow): Counter
   return { locationOid, location: null, window, items: [], total: 0, watermarks: {}, updatedAt: new Date(0).toISOString() };
 }
 
-/** Folds changes into a counter, skipping every change at or below its partition's watermark. */
-export function foldChanges(current: CounterState, changes: readonly CountedChange[], nowMs: number): FoldResult {
-  const ordered = [...changes].sort((a, b) => (a.partition === b.partition ? a.sequence - b.sequence : a.partition < b.partition ? -1 : 1));
+/**
+ * Folds contributions into a counter, in sequence order per partition, skipping each one that starts
+ * at or below its partition's watermark. The tallies of a partition never overlap, so a contribution
+ * is either wholly folded already or wholly new. `applied` and `skipped` count detections.
+ */
+export function foldContributions(current: CounterState, contributions: readonly Contribution[], nowMs: number): FoldResult {
+  const ordered = [...contributions].sort((a, b) =>
+    a.partition === b.partition ? a.firstSequence - b.firstSequence : a.partition < b.partition ? -1 : 1,
+  );
   const watermarks: Record<string, number> = { ...current.watermarks };
   const counts = new Map<string, number>(current.items.map((item) => [item.name, item.count]));
   let location = current.location;
   let applied = 0;
   let skipped = 0;
-  for (const change of ordered) {
-    const mark = watermarks[change.partition];
-    if (mark !== undefined && change.sequence <= mark) {
-      skipped += 1;
+  for (const contribution of ordered) {
+    let detections = 0;
+    for (const count of contribution.items.values()) detections += count;
+    const mark = watermarks[contribution.partition];
+    if (mark !== undefined && contribution.firstSequence <= mark) {
+      skipped += detections;
       continue;
     }
-    watermarks[change.partition] = change.sequence;
-    counts.set(change.itemName, (counts.get(change.itemName) ?? 0) + 1);
-    if (change.location !== null) location = change.location;
-    applied += 1;
+    watermarks[contribution.partition] = contribution.lastSequence;
+    for (const [name, count] of contribution.items) counts.set(name, (counts.get(name) ?? 0) + count);
+    if (contribution.location !== null) location = contribution.location;
+    applied += detections;
   }
   if (applied === 0) return { state: current, applied, skipped };
   const items = [...counts].map(([name, count]) => ({ name, count })).sort(compareRanked);

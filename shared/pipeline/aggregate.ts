@@ -1,5 +1,6 @@
-import { type CountedChange, type CounterWindow, emptyCounter, foldChanges, groupByCounter, rowsOfCounter } from '../domain/counters';
+import { type Contribution, type CounterWindow, contributionsByCounter, emptyCounter, foldContributions, rowsOfCounter } from '../domain/counters';
 import type { Int64 } from '../domain/ids';
+import type { Tally } from '../domain/tallies';
 import type { Clock, CounterStore } from '../ports';
 
 export interface AggregateDeps {
@@ -11,10 +12,10 @@ export interface AggregateDeps {
 }
 
 export interface AggregateSummary {
-  readonly changes: number;
-  /** Changes newly folded into the all-time counters (each distinct detection once). */
+  readonly tallies: number;
+  /** Detections newly folded into the all-time counters (each distinct detection once). */
   readonly counted: number;
-  /** Changes skipped because an earlier delivery already folded them. */
+  /** Detections skipped because an earlier delivery already folded their tally. */
   readonly redelivered: number;
   readonly conflictsRetried: number;
 }
@@ -22,26 +23,27 @@ export interface AggregateSummary {
 const MAX_ATTEMPTS = 20;
 
 /**
- * The aggregate use-case: fold a batch of change-feed records into the per-location counters. Each
- * counter carries a watermark per dedup partition, and each write is conditional on the etag it was
- * computed from, so redelivered, overlapping and concurrent batches leave every count exact.
+ * Stage two of aggregation (see domain/tallies.ts): fold a batch of tallies into the per-location
+ * counters, committing each counter the batch touches once. Each counter carries a watermark per
+ * dedup partition, and each write is conditional on the etag it was computed from, so redelivered
+ * and concurrent batches leave every count exact.
  */
-export async function applyChanges(changes: readonly CountedChange[], deps: AggregateDeps): Promise<AggregateSummary> {
-  const grouped = groupByCounter(changes);
+export async function applyTallies(tallies: readonly Tally[], deps: AggregateDeps): Promise<AggregateSummary> {
+  const grouped = contributionsByCounter(tallies);
   let counted = 0;
   let redelivered = 0;
   let conflictsRetried = 0;
 
-  const commitLocation = async (locationOid: Int64, windows: Map<CounterWindow, CountedChange[]>): Promise<void> => {
+  const commitLocation = async (locationOid: Int64, windows: Map<CounterWindow, Contribution[]>): Promise<void> => {
     let pending = new Map(windows);
     for (let attempt = 1; pending.size > 0; attempt += 1) {
       if (attempt > MAX_ATTEMPTS)
         throw new Error(`location ${locationOid}: counters kept changing under us after ${MAX_ATTEMPTS} attempts`);
       const stored = await deps.counters.read(locationOid, [...pending.keys()]);
-      const lost = new Map<CounterWindow, CountedChange[]>();
-      for (const [window, windowChanges] of pending) {
+      const lost = new Map<CounterWindow, Contribution[]>();
+      for (const [window, windowContributions] of pending) {
         const current = stored.get(window);
-        const fold = foldChanges(current?.state ?? emptyCounter(locationOid, window), windowChanges, deps.clock.now());
+        const fold = foldContributions(current?.state ?? emptyCounter(locationOid, window), windowContributions, deps.clock.now());
         if (fold.applied === 0) {
           if (window === 'all') redelivered += fold.skipped;
           continue;
@@ -52,7 +54,7 @@ export async function applyChanges(changes: readonly CountedChange[], deps: Aggr
           rows: rowsOfCounter(fold.state, deps.materializedTop),
         });
         if (!committed) {
-          lost.set(window, windowChanges);
+          lost.set(window, windowContributions);
           conflictsRetried += 1;
           continue;
         }
@@ -73,7 +75,7 @@ export async function applyChanges(changes: readonly CountedChange[], deps: Aggr
   let failure: { error: unknown } | undefined;
   const worker = async (): Promise<void> => {
     while (!failure && next < entries.length) {
-      const [locationOid, windows] = entries[next++] as [Int64, Map<CounterWindow, CountedChange[]>];
+      const [locationOid, windows] = entries[next++] as [Int64, Map<CounterWindow, Contribution[]>];
       try {
         await commitLocation(locationOid, windows);
       } catch (error) {
@@ -83,5 +85,5 @@ export async function applyChanges(changes: readonly CountedChange[], deps: Aggr
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, entries.length) }, worker));
   if (failure) throw failure.error;
-  return { changes: changes.length, counted, redelivered, conflictsRetried };
+  return { tallies: tallies.length, counted, redelivered, conflictsRetried };
 }

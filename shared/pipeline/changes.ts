@@ -1,4 +1,5 @@
 import type { CountedChange } from '../domain/counters';
+import { parseTallyDocument, type Tally } from '../domain/tallies';
 
 /**
  * Reads change-feed documents of the dedup store (Cosmos DB items with `_lsn`, or the local change
@@ -34,4 +35,24 @@ export function decodeChanges(documents: readonly unknown[]): { changes: Counted
     }
   }
   return { changes, malformed };
+}
+
+/**
+ * Reads tally-feed documents (see domain/tallies.ts). The partitions' cursors share the feed and are
+ * passed over; any other document that is not a tally is reported, never thrown on.
+ */
+export function decodeTallies(documents: readonly unknown[]): { tallies: Tally[]; malformed: string[] } {
+  const tallies: Tally[] = [];
+  const malformed: string[] = [];
+  for (const document of documents) {
+    if (isCursor(document)) continue;
+    const parsed = parseTallyDocument(document);
+    if (parsed.ok) tallies.push(parsed.tally);
+    else malformed.push(`${parsed.problem}: ${JSON.stringify(document)?.slice(0, 200) ?? String(document)}`);
+  }
+  return { tallies, malformed };
+}
+
+function isCursor(document: unknown): boolean {
+  return typeof document === 'object' && document !== null && (document as Record<string, unknown>)['type'] === 'cursor';
 }

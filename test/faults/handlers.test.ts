@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvocationContext } from '@azure/functions';
 import { aggregate } from '../../functions/aggregate';
+import { tally } from '../../functions/tally';
 import { ingest } from '../../functions/ingest';
 import { topItems } from '../../functions/topItems';
 import { HttpRequest } from '@azure/functions';
@@ -29,6 +30,8 @@ interface Harness {
   readonly store: LocalStore;
   readonly services: Services;
   readonly logs: string[];
+  /** The last tally sequence folded. */
+  folded: number;
   close(): Promise<void>;
 }
 
@@ -44,6 +47,7 @@ function open(options: { counters?: (inner: CounterStore) => CounterStore } = {}
     config: TEST_CONFIG,
     clock,
     dedup: store.dedup,
+    tallies: store.tallies,
     counters: options.counters ? options.counters(store.counters) : store.counters,
     deadLetters: new InMemoryDeadLetters(),
     metrics: store.metrics,
@@ -56,6 +60,7 @@ function open(options: { counters?: (inner: CounterStore) => CounterStore } = {}
     store,
     services,
     logs,
+    folded: 0,
     close: async () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
@@ -106,9 +111,24 @@ async function deliverToIngest(harness: Harness, batch: readonly Message[]): Pro
   );
 }
 
-async function deliverToAggregate(harness: Harness, documents: readonly ChangeDocument[], inUnit = true): Promise<void> {
-  const run = (): Promise<void> => aggregate([...documents], context(harness));
+/** Stage one: a batch of changes to `tally`, in one store unit as the local pump runs it (or not, like two Function hosts). */
+async function deliverToTally(harness: Harness, documents: readonly ChangeDocument[], inUnit = true): Promise<void> {
+  const run = (): Promise<void> => tally([...documents], context(harness));
   await (inUnit ? harness.store.database.unit(run) : run());
+}
+
+/** Stage two: the tallies after sequence `from` (by default, every one not yet folded) to `aggregate`. */
+async function foldTallies(harness: Harness, options: { from?: number; inUnit?: boolean } = {}): Promise<void> {
+  const tallies = await harness.store.tallies.readAfter(options.from ?? harness.folded, Number.MAX_SAFE_INTEGER);
+  const run = (): Promise<void> => aggregate([...tallies], context(harness));
+  await (options.inUnit === false ? run() : harness.store.database.unit(run));
+  harness.folded = Math.max(harness.folded, tallies.at(-1)?._lsn ?? 0);
+}
+
+/** Both stages, as the two pumps run them. */
+async function deliverToAggregation(harness: Harness, documents: readonly ChangeDocument[]): Promise<void> {
+  await deliverToTally(harness, documents);
+  await foldTallies(harness);
 }
 
 async function allChanges(harness: Harness): Promise<ChangeDocument[]> {
@@ -164,14 +184,14 @@ describe('redelivered batches', () => {
         }
       }
       expect(redeliveries).toBeGreaterThan(0);
-      for (const changes of chunks(await allChanges(harness), 250)) await deliverToAggregate(harness, changes);
+      for (const changes of chunks(await allChanges(harness), 250)) await deliverToAggregation(harness, changes);
       await expectExact(harness, generator);
     } finally {
       await harness.close();
     }
   });
 
-  it('aggregate: the same changes again, and overlapping change batches, count once', async () => {
+  it('tally and aggregate: the same changes or tallies again, and overlapping batches, count once', async () => {
     const seed = runSeed('aggregate redelivery');
     const random = faultRandom(seed);
     const { generator, messages } = stream(seed, scale(3_000, 30_000));
@@ -182,19 +202,24 @@ describe('redelivered batches', () => {
       const batches = chunks(changes, 120);
       let redeliveries = 0;
       for (const [index, batch] of batches.entries()) {
-        await deliverToAggregate(harness, batch);
+        await deliverToAggregation(harness, batch);
         if (random() < 0.3) {
-          await deliverToAggregate(harness, batch);
+          await deliverToAggregation(harness, batch);
           redeliveries += 1;
         }
         const next = batches[index + 1];
         if (next && random() < 0.3) {
-          await deliverToAggregate(harness, [...batch.slice(batch.length / 3), ...next.slice(0, next.length / 3)]);
+          await deliverToAggregation(harness, [...batch.slice(batch.length / 3), ...next.slice(0, next.length / 3)]);
           redeliveries += 1;
         }
         if (random() < 0.1) {
           // A lease restarted from an old checkpoint: everything from the start up to here again.
-          await deliverToAggregate(harness, changes.slice(0, changes.indexOf(batch[batch.length - 1] as ChangeDocument) + 1));
+          await deliverToAggregation(harness, changes.slice(0, changes.indexOf(batch[batch.length - 1] as ChangeDocument) + 1));
+          redeliveries += 1;
+        }
+        if (random() < 0.1) {
+          // The tallies' lease restarted from the beginning: every tally again.
+          await foldTallies(harness, { from: 0 });
           redeliveries += 1;
         }
       }
@@ -206,7 +231,7 @@ describe('redelivered batches', () => {
   });
 });
 
-describe('two aggregate workers racing on the same changes', () => {
+describe('two workers racing on the same changes, in each stage', () => {
   it('counts each change once, whoever wins each commit', async () => {
     const seed = runSeed('racing aggregators');
     const random = faultRandom(seed);
@@ -231,7 +256,10 @@ describe('two aggregate workers racing on the same changes', () => {
         // checkpoint would, the batch and more. Neither runs in a store unit, like two Function hosts.
         const end = Math.min(changes.length, changes.indexOf(batch[0] as ChangeDocument) + batch.length + Math.floor(random() * 200));
         const other = random() < 0.5 ? batch : changes.slice(changes.indexOf(batch[0] as ChangeDocument), end);
-        await Promise.all([deliverToAggregate(harness, batch, false), deliverToAggregate(harness, other, false)]);
+        await Promise.all([deliverToTally(harness, batch, false), deliverToTally(harness, other, false)]);
+        // Two aggregate workers on the same tallies, from the same checkpoint.
+        const from = harness.folded;
+        await Promise.all([foldTallies(harness, { from, inUnit: false }), foldTallies(harness, { from, inUnit: false })]);
       }
       const retried = harness.logs
         .map((line) => /"conflictsRetried":(\d+)/.exec(line)?.[1])
@@ -305,14 +333,14 @@ describe('the store runs out of space', () => {
       // Each failed attempt left nothing behind: no change logged, no counter moved.
       expect(unchanged).toEqual([true, true, true]);
       expect(harness.store.database.db.get('PRAGMA integrity_check')).toEqual({ integrity_check: 'ok' });
-      for (const changes of chunks(await allChanges(harness), 300)) await deliverToAggregate(harness, changes);
+      for (const changes of chunks(await allChanges(harness), 300)) await deliverToAggregation(harness, changes);
       await expectExact(harness, generator);
     } finally {
       await harness.close();
     }
   });
 
-  it('a full store during aggregation rolls the counters back whole, and the retry completes them', async () => {
+  it('a full store during aggregation rolls the tallies and counters back whole, and the retry completes them', async () => {
     const seed = runSeed('disk full during aggregate');
     const { generator, messages } = stream(seed, scale(2_000, 20_000));
     const harness = open();
@@ -322,8 +350,8 @@ describe('the store runs out of space', () => {
       const { failures, unchanged } = await deliverThroughFullStore(
         harness,
         chunks(changes, 150),
-        (batch) => deliverToAggregate(harness, batch),
-        () => harness.store.counters.list({}),
+        (batch) => deliverToAggregation(harness, batch),
+        async () => [await harness.store.counters.list({}), await harness.store.tallies.readAfter(0, Number.MAX_SAFE_INTEGER)],
       );
       expect(failures).toHaveLength(3);
       for (const message of failures) expect(message).toMatch(/disk is full|SQLITE_FULL/i);

@@ -6,7 +6,6 @@
  * prototype is polluted.
  */
 import { HttpRequest, type HttpResponseInit, InvocationContext } from '@azure/functions';
-import { aggregate } from '../../functions/aggregate';
 import { events } from '../../functions/events';
 import { ingest } from '../../functions/ingest';
 import { topItems } from '../../functions/topItems';
@@ -14,6 +13,7 @@ import { createMemoryServices, type MemoryServices } from '../../shared/adapters
 import type { TopItemRow } from '../../shared/domain/ranking';
 import type { DeadLetter } from '../../shared/ports';
 import { resetServices, useServices } from '../../shared/services';
+import { runAggregation } from './support';
 import {
   type BadInputCase,
   bodyBytes,
@@ -51,12 +51,12 @@ function post(testCase: BadInputCase): Promise<HttpResponseInit> {
   return events(httpRequest, context());
 }
 
-/** Runs what `events` published through `ingest` (one Event Hubs message per event, as the publisher sends) and `aggregate`. */
+/** Runs what `events` published through `ingest` (one Event Hubs message per event, as the publisher sends) and both aggregation stages. */
 async function drain(services: MemoryServices): Promise<void> {
   const messages = services.publisher.published.map((wire) => Buffer.from(JSON.stringify(wire)));
   if (messages.length > 0)
     await ingest(messages, context({ partitionContext: { partitionId: '0' }, sequenceNumberArray: messages.map((_, i) => i) }));
-  await aggregate(services.dedup.changes(), context());
+  await runAggregation(services);
 }
 
 async function table(location: string, window: string): Promise<Map<string, number>> {
@@ -156,7 +156,7 @@ describe('the corpus as Event Hubs messages through ingest', () => {
       // Good events before and after the bad one, in the same batch: the batch must not fail.
       const messages = [GOOD('-1', 0), Buffer.from(caseBody), GOOD('-2', 1)];
       await ingest(messages, context({ partitionContext: { partitionId: '3' }, sequenceNumberArray: [100, 101, 102] }));
-      await aggregate(services.dedup.changes(), context());
+      await runAggregation(services);
 
       const expected = testCase.expect;
       const letters: DeadLetter[] = services.deadLetters.all();

@@ -4,7 +4,7 @@ import { odata } from '../../functions/odata';
 import { topItems } from '../../functions/topItems';
 import { createMemoryServices, ManualClock, type MemoryServices } from '../../shared/adapters/memory';
 import type { CountedChange } from '../../shared/domain/counters';
-import { applyChanges } from '../../shared/pipeline/aggregate';
+import { countChanges } from '../support/aggregation';
 import { resetServices, useServices } from '../../shared/services';
 import { specColumns } from '../support/topItemRows';
 
@@ -38,7 +38,7 @@ async function seed(): Promise<void> {
     itemName,
     timestampMs,
   }));
-  await applyChanges(changes, { counters: services.counters, clock: services.clock, materializedTop: TOP });
+  await countChanges(changes, { counters: services.counters, clock: services.clock, materializedTop: TOP });
 }
 
 beforeEach(async () => {
@@ -151,7 +151,7 @@ describe('odata function', () => {
   });
 
   it('reflects new detections on the next request (what a scheduled refresh reads)', async () => {
-    await applyChanges(
+    await countChanges(
       [
         {
           partition: 'p9',

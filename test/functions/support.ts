@@ -1,4 +1,6 @@
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { aggregate } from '../../functions/aggregate';
+import { tally } from '../../functions/tally';
 import { createMemoryServices, ManualClock, type MemoryServices, type MemoryServicesOptions } from '../../shared/adapters/memory';
 import { useServices } from '../../shared/services';
 
@@ -61,5 +63,19 @@ export function eventJson(fields: Partial<Record<'location' | 'camera' | 'detect
   return (
     `{"geographical_location_oid":${fields.location ?? '1'},"video_camera_oid":${fields.camera ?? '10'},` +
     `"detection_oid":${fields.detection ?? '100'},"item_name":${fields.item ?? '"car"'},"timestamp_detected":${fields.timestamp ?? '1795341600000'}}`
+  );
+}
+
+/**
+ * Both aggregation stages as the two change-feed triggers run them: the dedup store's changes (all
+ * of them unless given) to `tally`, then the tallies it created to `aggregate`.
+ */
+export async function runAggregation(services: MemoryServices, changes: readonly unknown[] = services.dedup.changes()): Promise<void> {
+  const from = services.tallies.feed().length;
+  await tally([...changes], invocationContext({ functionName: 'tally' }).context);
+  // The trigger hands over documents as JSON: give the handler copies, never the store's objects.
+  await aggregate(
+    JSON.parse(JSON.stringify(services.tallies.feed().slice(from))) as unknown[],
+    invocationContext({ functionName: 'aggregate' }).context,
   );
 }

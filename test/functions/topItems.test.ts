@@ -1,7 +1,6 @@
-import { aggregate } from '../../functions/aggregate';
 import { topItems } from '../../functions/topItems';
 import type { TopItemRow } from '../../shared/domain/ranking';
-import { get, installMemoryServices, invocationContext, jsonBodyOf } from './support';
+import { get, installMemoryServices, invocationContext, jsonBodyOf, runAggregation } from './support';
 
 const HOUR = 3_600_000;
 const T10 = Date.UTC(2026, 10, 22, 10);
@@ -29,7 +28,7 @@ async function seed() {
     change('12', 'tram', T10),
     change('404', 'car', T10),
   ];
-  await aggregate(changes, invocationContext().context);
+  await runAggregation(services, changes);
   return services;
 }
 

@@ -1,10 +1,13 @@
 import type { Container, Database } from '@azure/cosmos';
-import { CosmosCounterStore, CosmosDedupStore, CosmosMetricsStore, type RowDocument } from '../../shared/adapters/cosmos';
+import { CosmosCounterStore, CosmosDedupStore, CosmosMetricsStore, CosmosTallyStore, type RowDocument } from '../../shared/adapters/cosmos';
 import { rowsOfCounter } from '../../shared/domain/counters';
 import type { TopItemRow } from '../../shared/domain/ranking';
+import { parseTallyDocument, tallyOf } from '../../shared/domain/tallies';
+import { decodeTallies } from '../../shared/pipeline/changes';
 import { counterState, counterStoreContract } from '../shared/contracts/counterStore.contract';
 import { dedupRecord, dedupStoreContract } from '../shared/contracts/dedupStore.contract';
 import { metricsStoreContract } from '../shared/contracts/metricsStore.contract';
+import { tallyStoreContract } from '../shared/contracts/tallyStore.contract';
 import { type CosmosTestServer, startCosmosServer } from '../support/cosmosServer';
 
 jest.setTimeout(60_000);
@@ -23,11 +26,11 @@ afterAll(async () => {
 });
 
 /** A fresh container per test, partitioned as the infrastructure partitions the real one. */
-async function freshContainer(kind: 'dedup' | 'topitems'): Promise<Container> {
+async function freshContainer(kind: 'dedup' | 'topitems' | 'tallies'): Promise<Container> {
   containers += 1;
   const { container } = await database.containers.createIfNotExists({
     id: `${kind}-${containers}`,
-    partitionKey: { paths: [kind === 'dedup' ? '/pk' : '/locationOid'] },
+    partitionKey: { paths: [kind === 'topitems' ? '/locationOid' : '/pk'] },
   });
   return container;
 }
@@ -106,6 +109,49 @@ counterStoreContract('Cosmos DB (cosmosdb-server)', async () => {
 });
 
 metricsStoreContract('Cosmos DB (cosmosdb-server)', async () => new CosmosMetricsStore(await freshContainer('topitems')));
+
+tallyStoreContract('Cosmos DB (cosmosdb-server)', async () => {
+  const container = await freshContainer('tallies');
+  return {
+    store: new CosmosTallyStore(container),
+    tallies: async () => {
+      const { resources } = await container.items.query<unknown>("SELECT * FROM c WHERE c.type = 'tally'").fetchAll();
+      return resources
+        .map((document) => {
+          const parsed = parseTallyDocument(document);
+          if (!parsed.ok) throw new Error(parsed.problem);
+          return parsed.tally;
+        })
+        .sort((a, b) => (a.partition === b.partition ? a.firstSequence - b.firstSequence : a.partition < b.partition ? -1 : 1));
+    },
+  };
+});
+
+describe('CosmosTallyStore documents', () => {
+  it('keeps a cursor that never expires beside the tallies of its partition, and the feed decoder passes over it', async () => {
+    const container = await freshContainer('tallies');
+    const store = new CosmosTallyStore(container);
+    const tally = tallyOf([
+      {
+        partition: '5',
+        sequence: 11,
+        detectionOid: '1',
+        locationOid: '1',
+        location: null,
+        itemName: 'car',
+        timestampMs: Date.UTC(2026, 10, 22, 10),
+      },
+    ]);
+    expect(await store.append(tally, null)).toBe(true);
+    const { resources } = await container.items.query<Record<string, unknown>>('SELECT * FROM c').fetchAll();
+    expect(resources.map((document) => [document['id'], document['pk'], document['type']]).sort()).toEqual([
+      ['5:11', '5', 'tally'],
+      ['cursor', '5', 'cursor'],
+    ]);
+    expect(resources.find((document) => document['id'] === 'cursor')).toMatchObject({ lastSequence: 11, ttl: -1 });
+    expect(decodeTallies(resources)).toEqual({ tallies: [tally], malformed: [] });
+  });
+});
 
 describe('CosmosDedupStore documents', () => {
   it('stores the record under id = detection oid in its pk, with the configured TTL', async () => {

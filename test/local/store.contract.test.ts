@@ -5,6 +5,8 @@ import { type LocalStore, openLocalStore } from '../../local/store';
 import { counterStoreContract } from '../shared/contracts/counterStore.contract';
 import { dedupStoreContract } from '../shared/contracts/dedupStore.contract';
 import { metricsStoreContract } from '../shared/contracts/metricsStore.contract';
+import { tallyStoreContract } from '../shared/contracts/tallyStore.contract';
+import { parseTallyDocument, type Tally } from '../../shared/domain/tallies';
 
 // Each contract case gets a fresh, empty SQLite file, as it would get an empty container.
 const workspace = mkdtempSync(join(tmpdir(), 'store-contract-'));
@@ -29,3 +31,15 @@ counterStoreContract('SQLite', () => {
   return { store: counters, rows: (locationOid) => counters.rows(locationOid) };
 });
 metricsStoreContract('SQLite', () => freshStore().metrics);
+tallyStoreContract('SQLite', () => {
+  const { tallies } = freshStore();
+  return {
+    store: tallies,
+    tallies: async () =>
+      (await tallies.readAfter(0, 1_000)).map((document) => {
+        const parsed = parseTallyDocument(document);
+        if (!parsed.ok) throw new Error(parsed.problem);
+        return parsed.tally as Tally;
+      }),
+  };
+});

@@ -123,10 +123,10 @@ describe('opening a store written at schema version 1', () => {
     expect(await store.counters.rows(counter.locationOid)).toEqual(rowsOfCounter(counter, 2));
 
     await store.close();
-    // Reopening finds version 2 and migrates nothing twice.
+    // Reopening finds the current version and migrates nothing twice.
     store = openLocalStore(path, { dedupTtlSeconds: 3600, dedupPartitions: 64, clock });
     expect(store.dedup.head()).toBe(5);
-    expect(store.database.db.get("SELECT value FROM meta WHERE key = 'SCHEMA_VERSION'")).toEqual({ value: '2' });
+    expect(store.database.db.get("SELECT value FROM meta WHERE key = 'SCHEMA_VERSION'")).toEqual({ value: '3' });
   });
 
   it('never hands out a sequence again when every change was already folded and purged', async () => {
@@ -150,9 +150,30 @@ describe('opening a store written at schema version 1', () => {
     db.exec(VERSION_1_SCHEMA.replace("('SCHEMA_VERSION', '1')", "('SCHEMA_VERSION', '9')"));
     db.close();
     expect(() => openLocalStore(path, { dedupTtlSeconds: 3600, dedupPartitions: 64 })).toThrow(
-      /SCHEMA_VERSION is 2 but the store .* was created with 9/,
+      /SCHEMA_VERSION is 3 but the store .* was created with 9/,
     );
     // A failed open closes the connection in the background: give it a moment before the workspace goes.
     await new Promise((resolve) => setTimeout(resolve, 50));
+  });
+});
+
+describe('opening a store written at schema version 2', () => {
+  it('hands the change log checkpoint to the tally stage and keeps the counters, so nothing is counted twice or lost', async () => {
+    const clock = new ManualClock();
+    const path = join(workspace, 'version2.sqlite');
+    // A version 2 store: the current layout without the tallies, its change log checkpoint under the old name.
+    store = openLocalStore(path, { dedupTtlSeconds: 3600, dedupPartitions: 64, clock });
+    await store.dedup.createMany([change('1', 'car', null), change('2', 'bus', null), change('3', 'car', null)]);
+    await store.checkpoints.set('changes/tally', 2);
+    store.database.db.exec(
+      "DROP TABLE tallies; DROP TABLE tally_cursors; UPDATE meta SET value = '2' WHERE key = 'SCHEMA_VERSION'; UPDATE checkpoints SET consumer = 'changes/aggregate' WHERE consumer = 'changes/tally'",
+    );
+    await store.close();
+
+    store = openLocalStore(path, { dedupTtlSeconds: 3600, dedupPartitions: 64, clock });
+    expect(store.database.db.get("SELECT value FROM meta WHERE key = 'SCHEMA_VERSION'")).toEqual({ value: '3' });
+    expect(await store.checkpoints.list('changes/')).toEqual(new Map([['changes/tally', 2]]));
+    expect(await store.tallies.readAfter(0, 10)).toEqual([]);
+    expect(await store.tallies.cursor(change('3', 'car', null).pk)).toEqual({ lastSequence: null, etag: null });
   });
 });

@@ -4,7 +4,7 @@ import { once } from '../../once';
 import type { Services } from '../../services';
 import { BlobDeadLetterSink, BlobLocationSource, createBlobServiceClient } from '../blob';
 import { BlobCaptureArchive, captureLocationOf } from '../blob/captureArchive';
-import { CosmosCounterStore, CosmosDedupStore, CosmosMetricsStore, createCosmosClient } from '../cosmos';
+import { CosmosCounterStore, CosmosDedupStore, CosmosMetricsStore, CosmosTallyStore, createCosmosClient } from '../cosmos';
 import { createProducer, EventHubPublisher } from '../eventhubs';
 
 /**
@@ -24,6 +24,7 @@ export function createAzureServices(): Promise<Services> {
     config,
     clock: systemClock,
     dedup: new CosmosDedupStore(database.container(config.dedupContainer), { itemTtlSeconds: config.dedupTtlSeconds }),
+    tallies: new CosmosTallyStore(database.container(config.talliesContainer)),
     counters: new CosmosCounterStore(topItems),
     // The infrastructure creates the container; the app's identity may write blobs but not create containers.
     deadLetters: new BlobDeadLetterSink(blobs, config.deadLetterContainer),

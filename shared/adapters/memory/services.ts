@@ -5,6 +5,7 @@ import { systemClock } from '../../ports';
 import type { Backlog, Services } from '../../services';
 import { InMemoryCounterStore } from './counterStore';
 import { InMemoryDedupStore } from './dedupStore';
+import { InMemoryTallyStore } from './tallyStore';
 import { InMemoryDeadLetters, InMemoryMetrics, InMemoryPublisher } from './simple';
 
 export const TEST_CONFIG: CommonConfig = {
@@ -21,6 +22,7 @@ export const TEST_CONFIG: CommonConfig = {
 
 export interface MemoryServices extends Services {
   readonly dedup: InMemoryDedupStore;
+  readonly tallies: InMemoryTallyStore;
   readonly counters: InMemoryCounterStore;
   readonly deadLetters: InMemoryDeadLetters;
   readonly metrics: InMemoryMetrics;
@@ -46,6 +48,7 @@ export function createMemoryServices(options: MemoryServicesOptions = {}): Memor
     config,
     clock,
     dedup: new InMemoryDedupStore({ ttlSeconds: config.dedupTtlSeconds, clock }),
+    tallies: new InMemoryTallyStore(),
     counters: new InMemoryCounterStore(),
     deadLetters: new InMemoryDeadLetters(),
     metrics: new InMemoryMetrics(),

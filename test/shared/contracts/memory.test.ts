@@ -1,7 +1,9 @@
-import { InMemoryCounterStore, InMemoryDedupStore, InMemoryMetrics } from '../../../shared/adapters/memory';
+import { InMemoryCounterStore, InMemoryDedupStore, InMemoryMetrics, InMemoryTallyStore } from '../../../shared/adapters/memory';
+import { talliesOf } from '../../support/aggregation';
 import { counterStoreContract } from './counterStore.contract';
 import { dedupStoreContract } from './dedupStore.contract';
 import { metricsStoreContract } from './metricsStore.contract';
+import { tallyStoreContract } from './tallyStore.contract';
 
 dedupStoreContract('in-memory', () => new InMemoryDedupStore());
 counterStoreContract('in-memory', () => {
@@ -9,3 +11,7 @@ counterStoreContract('in-memory', () => {
   return { store, rows: (locationOid) => Promise.resolve(store.rows(locationOid)) };
 });
 metricsStoreContract('in-memory', () => new InMemoryMetrics());
+tallyStoreContract('in-memory', () => {
+  const store = new InMemoryTallyStore();
+  return { store, tallies: () => Promise.resolve(talliesOf(store)) };
+});

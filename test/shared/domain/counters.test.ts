@@ -2,12 +2,13 @@ import {
   type CountedChange,
   counterKey,
   emptyCounter,
-  foldChanges,
-  groupByCounter,
+  contributionsByCounter,
+  foldContributions,
   mergeItems,
   rowsOfCounter,
   windowLabelOf,
 } from '../../../shared/domain/counters';
+import { tallyOf } from '../../../shared/domain/tallies';
 
 const T10 = Date.UTC(2026, 10, 22, 10, 15);
 const NOW = Date.UTC(2026, 10, 22, 10, 30);
@@ -23,73 +24,105 @@ const change = (partition: string, sequence: number, itemName = 'car', overrides
   ...overrides,
 });
 
-describe('foldChanges', () => {
-  it('counts each change once and raises the watermark of its partition', () => {
-    const fold = foldChanges(emptyCounter('1', 'all'), [change('a', 5), change('a', 3, 'bus'), change('b', 9)], NOW);
-    expect(fold).toMatchObject({ applied: 3, skipped: 0 });
+const contribution = (
+  partition: string,
+  first: number,
+  last: number,
+  items: Record<string, number>,
+  location: string | null = 'Harbour',
+) => ({
+  partition,
+  firstSequence: first,
+  lastSequence: last,
+  location,
+  items: new Map(Object.entries(items)),
+});
+
+describe('foldContributions', () => {
+  it('adds each contribution and raises its partition watermark to the contribution last sequence', () => {
+    const fold = foldContributions(
+      emptyCounter('1', 'all'),
+      [contribution('a', 4, 5, { car: 2 }), contribution('a', 1, 3, { bus: 1 }), contribution('b', 9, 9, { car: 1 })],
+      NOW,
+    );
+    expect(fold).toMatchObject({ applied: 4, skipped: 0 });
     expect(fold.state).toEqual({
       locationOid: '1',
       location: 'Harbour',
       window: 'all',
       items: [
-        { name: 'car', count: 2 },
+        { name: 'car', count: 3 },
         { name: 'bus', count: 1 },
       ],
-      total: 3,
+      total: 4,
       watermarks: { a: 5, b: 9 },
       updatedAt: new Date(NOW).toISOString(),
     });
   });
 
-  it('skips what is at or below the watermark: the same batch twice counts once', () => {
-    const batch = [change('a', 1), change('a', 2), change('b', 1)];
-    const first = foldChanges(emptyCounter('1', 'all'), batch, NOW);
-    const second = foldChanges(first.state, batch, NOW + 1000);
+  it('skips a contribution that starts at or below the watermark: the same tallies twice count once', () => {
+    const batch = [contribution('a', 1, 2, { car: 2 }), contribution('b', 1, 1, { car: 1 })];
+    const first = foldContributions(emptyCounter('1', 'all'), batch, NOW);
+    const second = foldContributions(first.state, batch, NOW + 1000);
     expect(second).toMatchObject({ applied: 0, skipped: 3 });
     expect(second.state).toBe(first.state);
   });
 
-  it('counts only the new part of an overlapping superset', () => {
-    const first = foldChanges(emptyCounter('1', 'all'), [change('a', 1), change('a', 2)], NOW);
-    const superset = foldChanges(first.state, [change('a', 1), change('a', 2), change('a', 3, 'bus'), change('b', 1, 'bus')], NOW);
-    expect(superset).toMatchObject({ applied: 2, skipped: 2 });
-    expect(superset.state.items).toEqual([
+  it('folds only the new tallies of a batch that repeats earlier ones', () => {
+    const first = foldContributions(emptyCounter('1', 'all'), [contribution('a', 1, 2, { car: 2 })], NOW);
+    const next = foldContributions(
+      first.state,
+      [contribution('a', 1, 2, { car: 2 }), contribution('a', 3, 3, { bus: 1 }), contribution('b', 1, 1, { bus: 1 })],
+      NOW,
+    );
+    expect(next).toMatchObject({ applied: 2, skipped: 2 });
+    expect(next.state.items).toEqual([
       { name: 'bus', count: 2 },
       { name: 'car', count: 2 },
     ]);
-    expect(superset.state.total).toBe(4);
-    expect(superset.state.watermarks).toEqual({ a: 3, b: 1 });
+    expect(next.state.total).toBe(4);
+    expect(next.state.watermarks).toEqual({ a: 3, b: 1 });
   });
 
-  it('counts a change repeated inside one batch once', () => {
-    const fold = foldChanges(emptyCounter('1', 'all'), [change('a', 4), change('a', 4)], NOW);
-    expect(fold).toMatchObject({ applied: 1, skipped: 1 });
+  it('counts a tally repeated inside one batch once', () => {
+    const fold = foldContributions(
+      emptyCounter('1', 'all'),
+      [contribution('a', 4, 6, { car: 3 }), contribution('a', 4, 6, { car: 3 })],
+      NOW,
+    );
+    expect(fold).toMatchObject({ applied: 3, skipped: 3 });
   });
 
   it('keeps watermarks of partitions the batch did not touch', () => {
     const start = { ...emptyCounter('1', 'all'), watermarks: { z: 100 } };
-    expect(foldChanges(start, [change('a', 1)], NOW).state.watermarks).toEqual({ z: 100, a: 1 });
+    expect(foldContributions(start, [contribution('a', 1, 1, { car: 1 })], NOW).state.watermarks).toEqual({ z: 100, a: 1 });
   });
 
-  it('learns the location name when a change knows it, and keeps it when a later one does not', () => {
-    const unknown = foldChanges(emptyCounter('1', 'all'), [change('a', 1, 'car', { location: null })], NOW);
+  it('learns the location name when a contribution knows it, and keeps it when a later one does not', () => {
+    const unknown = foldContributions(emptyCounter('1', 'all'), [contribution('a', 1, 1, { car: 1 }, null)], NOW);
     expect(unknown.state.location).toBeNull();
-    const known = foldChanges(unknown.state, [change('a', 2)], NOW);
+    const known = foldContributions(unknown.state, [contribution('a', 2, 2, { car: 1 })], NOW);
     expect(known.state.location).toBe('Harbour');
-    expect(foldChanges(known.state, [change('a', 3, 'car', { location: null })], NOW).state.location).toBe('Harbour');
+    expect(foldContributions(known.state, [contribution('a', 3, 3, { car: 1 }, null)], NOW).state.location).toBe('Harbour');
   });
 });
 
-describe('groupByCounter', () => {
-  it('puts each change in its location all-time counter and in its event-time hour', () => {
+describe('contributionsByCounter', () => {
+  it('puts each tally location in its all-time counter and in every event-time hour it counts', () => {
     const late = change('a', 2, 'bus', { timestampMs: Date.UTC(2026, 10, 21, 23, 59) });
-    const other = change('b', 1, 'car', { locationOid: '9007199254740993' });
-    const grouped = groupByCounter([change('a', 1), late, other]);
+    const other = change('a', 3, 'car', { locationOid: '9007199254740993' });
+    const tally = tallyOf([change('a', 1), late, other, change('a', 4)]);
+    const grouped = contributionsByCounter([tally]);
     expect([...grouped.keys()]).toEqual(['1', '9007199254740993']);
-    expect([...grouped.get('1')!].map(([window, changes]) => [window, changes.map((c) => c.sequence)])).toEqual([
-      ['all', [1, 2]],
-      ['2026-11-22T10', [1]],
-      ['2026-11-21T23', [2]],
+    expect(
+      [...grouped.get('1')!].map(([window, contributions]) => [
+        window,
+        contributions.map((c) => [c.partition, c.firstSequence, c.lastSequence, Object.fromEntries(c.items)]),
+      ]),
+    ).toEqual([
+      ['all', [['a', 1, 4, { bus: 1, car: 2 }]]],
+      ['2026-11-21T23', [['a', 1, 4, { bus: 1 }]]],
+      ['2026-11-22T10', [['a', 1, 4, { car: 2 }]]],
     ]);
     expect([...grouped.get('9007199254740993')!.keys()]).toEqual(['all', '2026-11-22T10']);
   });

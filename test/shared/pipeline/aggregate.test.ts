@@ -1,9 +1,10 @@
 import { InMemoryCounterStore, ManualClock } from '../../../shared/adapters/memory';
 import type { CountedChange } from '../../../shared/domain/counters';
-import { applyChanges } from '../../../shared/pipeline/aggregate';
+import { tallyOf } from '../../../shared/domain/tallies';
+import { applyTallies } from '../../../shared/pipeline/aggregate';
 
-const change = (sequence: number, locationOid = '1', itemName = 'car'): CountedChange => ({
-  partition: String(sequence % 4),
+const change = (sequence: number, locationOid = '1', itemName = 'car', partition = '0'): CountedChange => ({
+  partition,
   sequence,
   detectionOid: String(sequence),
   locationOid,
@@ -14,37 +15,55 @@ const change = (sequence: number, locationOid = '1', itemName = 'car'): CountedC
 
 const deps = (counters: InMemoryCounterStore) => ({ counters, clock: new ManualClock(), materializedTop: 10 });
 
-describe('applyChanges', () => {
+describe('applyTallies', () => {
   it('summarises what it counted and what was already counted', async () => {
     const counters = new InMemoryCounterStore();
-    const batch = [change(1), change(2), change(3, '2')];
-    expect(await applyChanges(batch, deps(counters))).toEqual({ changes: 3, counted: 3, redelivered: 0, conflictsRetried: 0 });
-    expect(await applyChanges([...batch, change(4)], deps(counters))).toEqual({
-      changes: 4,
+    const first = tallyOf([change(1), change(2), change(3, '2')]);
+    expect(await applyTallies([first], deps(counters))).toEqual({ tallies: 1, counted: 3, redelivered: 0, conflictsRetried: 0 });
+    expect(await applyTallies([first, tallyOf([change(4)])], deps(counters))).toEqual({
+      tallies: 2,
       counted: 1,
       redelivered: 3,
       conflictsRetried: 0,
     });
+    expect((await counters.list({ locationOid: '1', windows: ['all'] }))[0]).toMatchObject({ total: 3, watermarks: { '0': 4 } });
+  });
+
+  it('commits each counter once per batch however many tallies and partitions touch it', async () => {
+    const counters = new InMemoryCounterStore();
+    let commits = 0;
+    counters.beforeCommit(() => {
+      commits += 1;
+      return Promise.resolve();
+    });
+    const tallies = ['0', '1', '2', '3'].map((partition, index) =>
+      tallyOf([change(index * 10 + 1, '1', 'car', partition), change(index * 10 + 2, '1', 'bus', partition)]),
+    );
+    await applyTallies(tallies, deps(counters));
+    // One location, two windows (all-time and the hour): two commits for four partitions' tallies.
+    expect(commits).toBe(2);
+    expect((await counters.list({ windows: ['all'] }))[0]).toMatchObject({ total: 8, watermarks: { '0': 2, '1': 12, '2': 22, '3': 32 } });
   });
 
   it('re-reads and re-folds a counter whose conditional write lost a race', async () => {
     const counters = new InMemoryCounterStore();
     counters.loseRaces(3);
-    const summary = await applyChanges([change(1), change(2)], deps(counters));
+    const summary = await applyTallies([tallyOf([change(1), change(2)])], deps(counters));
     expect(summary).toMatchObject({ counted: 2, conflictsRetried: 3 });
     expect((await counters.list({ windows: ['all'] }))[0]?.items).toEqual([{ name: 'car', count: 2 }]);
   });
 
-  it('folds in changes another writer committed between its read and its write, without counting them twice', async () => {
+  it('folds in tallies another writer committed between its read and its write, without counting them twice', async () => {
     const counters = new InMemoryCounterStore();
+    const shared = tallyOf([change(1), change(2)]);
     let interfered = false;
     counters.beforeCommit(async () => {
       if (interfered) return;
       interfered = true;
       // Another instance commits an overlapping batch first.
-      await applyChanges([change(1), change(5, '1', 'bus')], deps(counters));
+      await applyTallies([shared, tallyOf([change(5, '1', 'bus', '9')])], deps(counters));
     });
-    await applyChanges([change(1), change(2)], deps(counters));
+    await applyTallies([shared], deps(counters));
     expect((await counters.list({ windows: ['all'] }))[0]).toMatchObject({
       items: [
         { name: 'car', count: 2 },
@@ -57,7 +76,7 @@ describe('applyChanges', () => {
   it('gives up with an error naming the location when its counters never stop changing', async () => {
     const counters = new InMemoryCounterStore();
     counters.loseRaces(1_000);
-    await expect(applyChanges([change(1, '9007199254740993')], deps(counters))).rejects.toThrow(
+    await expect(applyTallies([tallyOf([change(1, '9007199254740993')])], deps(counters))).rejects.toThrow(
       /location 9007199254740993: counters kept changing/,
     );
   });
@@ -72,10 +91,10 @@ describe('applyChanges', () => {
       await new Promise((resolve) => setImmediate(resolve));
       inFlight -= 1;
     });
-    await applyChanges(
-      Array.from({ length: 40 }, (_, index) => change(index + 1, String(index))),
-      { ...deps(counters), concurrency: 3 },
-    );
+    await applyTallies([tallyOf(Array.from({ length: 40 }, (_, index) => change(index + 1, String(index))))], {
+      ...deps(counters),
+      concurrency: 3,
+    });
     expect(maxInFlight).toBe(3);
     expect(await counters.list({ windows: ['all'] })).toHaveLength(40);
   });

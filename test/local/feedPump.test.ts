@@ -4,14 +4,15 @@ import { join } from 'node:path';
 import { dedupPartitionOf } from '../../shared/domain/partitioning';
 import type { DedupRecord } from '../../shared/ports';
 import { createLogger } from '../../local/log';
-import { CHANGE_CHECKPOINT, ChangePump } from '../../local/pumps/changePump';
+import { FeedPump } from '../../local/pumps/feedPump';
 import { type ChangeDocument, type LocalStore, openLocalStore } from '../../local/store';
 
 jest.setTimeout(30_000);
 
 let workspace: string;
 let store: LocalStore;
-let pump: ChangePump | undefined;
+let pump: FeedPump | undefined;
+const CHECKPOINT = 'changes/test';
 const quiet = createLogger('error');
 
 beforeEach(() => {
@@ -49,30 +50,38 @@ function records(ids: string[]): DedupRecord[] {
   }));
 }
 
-/** Stores detections as the ingest pump does, then wakes the change pump as its after-commit hook does. */
+/** Stores detections as the ingest pump does, then wakes the pump as its after-commit hook does. */
 async function storeDetections(ids: string[]): Promise<void> {
   await store.dedup.createMany(records(ids));
   pump?.wake();
 }
 
+let commits = 0;
+
 function startPump(options: { batchSize: number; lingerMs: number }): ChangeDocument[][] {
+  commits = 0;
   const batches: ChangeDocument[][] = [];
-  pump = new ChangePump({
-    store,
+  pump = new FeedPump({
+    functionName: 'tally',
+    source: { head: () => store.dedup.head(), readAfter: (after, limit) => store.changes.readAfter(after, limit) },
+    database: store.database,
+    checkpoints: store.checkpoints,
+    checkpoint: CHECKPOINT,
     batchSize: options.batchSize,
     lingerMs: options.lingerMs,
     logger: quiet,
     idlePollMs: 20,
-    aggregate: (documents) => {
+    handler: (documents) => {
       batches.push(documents as ChangeDocument[]);
       return Promise.resolve();
     },
+    afterCommit: () => (commits += 1),
   });
   pump.start();
   return batches;
 }
 
-describe('ChangePump', () => {
+describe('FeedPump', () => {
   it('lets a partial batch wait out the linger, and folds at once when a full batch is waiting', async () => {
     const batches = startPump({ batchSize: 5, lingerMs: 60_000 });
     await storeDetections(['1', '2', '3']);
@@ -85,7 +94,9 @@ describe('ChangePump', () => {
     await until(() => batches.length === 1);
     expect(batches[0]?.map((document) => document.id)).toEqual(['1', '2', '3', '4', '5']);
     expect(pump?.position()).toBe(5);
-    expect(await store.checkpoints.get(CHANGE_CHECKPOINT)).toBe(5);
+    expect(await store.checkpoints.get(CHECKPOINT)).toBe(5);
+    // The next stage is told once the batch and its checkpoint are committed.
+    expect(commits).toBe(1);
   });
 
   it('folds a partial batch once the linger is over, all of it in one batch', async () => {
@@ -110,7 +121,7 @@ describe('ChangePump', () => {
     await sleep(50);
     await pump?.stop();
     expect(batches).toEqual([]);
-    expect(await store.checkpoints.get(CHANGE_CHECKPOINT)).toBeUndefined();
+    expect(await store.checkpoints.get(CHECKPOINT)).toBeUndefined();
 
     const next = startPump({ batchSize: 5, lingerMs: 0 });
     await until(() => next.length === 1);

@@ -1,0 +1,33 @@
+import { app, type InvocationContext } from '@azure/functions';
+import { decodeChanges } from '../shared/pipeline/changes';
+import { tallyChanges } from '../shared/pipeline/tally';
+import { getServices } from '../shared/services';
+
+/**
+ * Cosmos DB trigger on the dedup container's change feed: sums each batch of newly stored
+ * detections into one tally per dedup partition (stage one of aggregation; `aggregate` folds the
+ * tallies into the counters). Redelivered batches find their tallies already there.
+ */
+export async function tally(documents: unknown[], context: InvocationContext): Promise<void> {
+  const { changes, malformed } = decodeChanges(documents);
+  for (const problem of malformed) context.warn(`tally: skipped a malformed change: ${problem}`);
+  const services = await getServices();
+  const summary = await tallyChanges(changes, services);
+  context.log(`tally: ${JSON.stringify(summary)}`);
+}
+
+app.cosmosDB('tally', {
+  connection: 'CosmosDbConnection',
+  databaseName: '%COSMOS_DATABASE%',
+  containerName: '%COSMOS_DEDUP_CONTAINER%',
+  leaseContainerName: '%COSMOS_LEASES_CONTAINER%',
+  // Two functions share the lease container; each keeps its own leases under its prefix.
+  leaseContainerPrefix: 'tally-',
+  createLeaseContainerIfNotExists: false,
+  startFromBeginning: true,
+  // A tally per dedup partition per batch: bigger batches mean fewer, fuller tallies.
+  maxItemsPerInvocation: 1000,
+  feedPollDelay: 1000,
+  retry: { strategy: 'exponentialBackoff', maxRetryCount: -1, minimumInterval: { seconds: 2 }, maximumInterval: { minutes: 5 } },
+  handler: tally,
+});

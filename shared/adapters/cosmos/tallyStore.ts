@@ -1,0 +1,74 @@
+import type { Container, JSONObject, OperationInput } from '@azure/cosmos';
+import type { Tally } from '../../domain/tallies';
+import type { TallyCursor, TallyStore } from '../../ports';
+
+/** A tally as stored in the tallies container (partition key /pk: the dedup partition it sums). */
+export interface TallyDocument extends Omit<Tally, 'partition'> {
+  pk: string;
+  type: 'tally';
+}
+
+/** Where a partition's tallies end: one per logical partition of the tallies container. */
+export interface TallyCursorDocument {
+  id: typeof CURSOR_ID;
+  pk: string;
+  type: 'cursor';
+  lastSequence: number;
+  /** Never expires, unlike the tallies (the container's default TTL): a partition may be idle for long. */
+  ttl: -1;
+  _etag?: string;
+}
+
+export const CURSOR_ID = 'cursor';
+
+export class TallyBatchError extends Error {
+  constructor(
+    message: string,
+    readonly statuses: readonly number[],
+  ) {
+    super(message);
+    this.name = 'TallyBatchError';
+  }
+}
+
+/**
+ * The tallies container (partition key /pk). A partition's tallies and its cursor share a logical
+ * partition, so a tally is created and the cursor moved in one transactional batch, the cursor's
+ * replace conditional on the etag it was read at. Cursor documents also appear on the container's
+ * change feed; `aggregate` passes over them.
+ */
+export class CosmosTallyStore implements TallyStore {
+  constructor(private readonly container: Container) {}
+
+  async cursor(partition: string): Promise<TallyCursor> {
+    const { resource } = await this.container.item(CURSOR_ID, partition).read<TallyCursorDocument>();
+    if (!resource?._etag) return { lastSequence: null, etag: null };
+    return { lastSequence: resource.lastSequence, etag: resource._etag };
+  }
+
+  async append(tally: Tally, expectedEtag: string | null): Promise<boolean> {
+    const { partition, ...rest } = tally;
+    const cursor: TallyCursorDocument = { id: CURSOR_ID, pk: partition, type: 'cursor', lastSequence: tally.lastSequence, ttl: -1 };
+    const document: TallyDocument = { ...rest, pk: partition, type: 'tally' };
+    const operations: OperationInput[] = [
+      expectedEtag === null
+        ? { operationType: 'Create', partitionKey: partition, resourceBody: asJson(cursor) }
+        : { operationType: 'Replace', partitionKey: partition, id: CURSOR_ID, ifMatch: expectedEtag, resourceBody: asJson(cursor) },
+      { operationType: 'Create', partitionKey: partition, resourceBody: asJson(document) },
+    ];
+    const response = await this.container.items.batch(operations, partition);
+    const statuses = (response.result ?? []).map((result) => result.statusCode);
+    if (statuses.length === operations.length && statuses.every((status) => status < 400)) return true;
+    // The operation that failed carries its own status; the others are 424 (failed dependency).
+    const cursorStatus = statuses[0];
+    if (cursorStatus === 412 || cursorStatus === 409 || cursorStatus === 404) return false;
+    throw new TallyBatchError(
+      `tally ${tally.id}: transactional batch failed with statuses [${statuses.join(', ')}] (batch ${response.code ?? '?'})`,
+      statuses,
+    );
+  }
+}
+
+function asJson(document: TallyDocument | TallyCursorDocument): JSONObject {
+  return document as unknown as JSONObject;
+}

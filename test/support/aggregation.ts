@@ -1,0 +1,28 @@
+import { InMemoryTallyStore } from '../../shared/adapters/memory';
+import type { CountedChange } from '../../shared/domain/counters';
+import { parseTallyDocument, type Tally } from '../../shared/domain/tallies';
+import { type AggregateDeps, type AggregateSummary, applyTallies } from '../../shared/pipeline/aggregate';
+import { tallyChanges } from '../../shared/pipeline/tally';
+
+/** The tallies a store's feed holds from position `from` on, as `aggregate` reads them. */
+export function talliesOf(store: InMemoryTallyStore, from = 0): Tally[] {
+  return store
+    .feed()
+    .slice(from)
+    .map((document) => {
+      const parsed = parseTallyDocument(document);
+      if (!parsed.ok) throw new Error(parsed.problem);
+      return parsed.tally;
+    });
+}
+
+/** Both aggregation stages in a row, as the two triggers would run them: tally the changes, fold the new tallies. */
+export async function countChanges(
+  changes: readonly CountedChange[],
+  deps: AggregateDeps & { readonly tallies?: InMemoryTallyStore },
+): Promise<AggregateSummary> {
+  const tallies = deps.tallies ?? new InMemoryTallyStore();
+  const from = tallies.feed().length;
+  await tallyChanges(changes, { tallies });
+  return applyTallies(talliesOf(tallies, from), deps);
+}
