@@ -134,7 +134,7 @@ param dedupMaxThroughput int = 1000
 
 @description('Default TTL of tallies in seconds. The aggregate stage must never lag the tally stage by longer than this, or tallies expire unread and their counts are lost; stored tallies (about tally bytes per second x TTL) must also stay well under 50 GB, or the container splits.')
 @minValue(3600)
-param talliesTtlSeconds int = 86400
+param talliesTtlSeconds int = 43200
 
 @description('Autoscale ceiling of the tallies container in RU/s, a multiple of 1000. At most 10,000, so that it stays one physical partition: one lease, one writer per counter.')
 @minValue(1000)

@@ -20,7 +20,7 @@ param dedupPartitions = 64
 // Tallies: at most 10,000 RU/s and well under 50 GB, so one physical partition (one aggregate lease);
 // the TTL must outlast the longest the aggregate stage can fall behind.
 param talliesMaxThroughput = 1000
-param talliesTtlSeconds = 86400
+param talliesTtlSeconds = 43200
 
 // Function App.
 param maximumInstanceCount = 100
