@@ -173,14 +173,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     name: 'CHANGE_BATCH_SIZE',
     hosts: ['local'],
     defaults: { local: '50000' },
-    description: 'Most stored detections the change pump folds into the counters at once.',
+    description: 'Most stored detections the tally pump hands to `tally` at once (its `maxItemsPerInvocation`).',
   },
   {
     name: 'CHANGE_LINGER_MS',
     hosts: ['local'],
     defaults: { local: '200' },
     description:
-      'How long the change pump lets stored detections gather before folding them, unless CHANGE_BATCH_SIZE are already waiting (0 folds at once).',
+      'How long the tally pump lets stored detections gather before tallying them, unless CHANGE_BATCH_SIZE are already waiting (0 tallies at once).',
   },
   { name: 'CAPTURE_WINDOW_SECONDS', hosts: ['local'], defaults: { local: '60' }, description: 'Capture file time window.' },
   {

@@ -347,6 +347,9 @@ export function counterDocumentBytes(items: number, dedupPartitions: number, sys
   return Buffer.byteLength(JSON.stringify(document)) + systemPropertyBytes;
 }
 
+/** A partition's cursor: id, pk, type, lastSequence, ttl (system properties added apart). */
+const CURSOR_DOCUMENT_BYTES = 90;
+
 /** Bytes of a tally summing `entries` (location, hour, item) counts over `locations` locations. */
 export function tallyDocumentBytes(locations: number, entries: number, systemPropertyBytes: number): number {
   const count = ['2026-11-22T10', 'shopping trolley', 148];
@@ -493,9 +496,16 @@ export function computeCapacity(inputs: CapacityInputs): CapacityResult {
   const tallyBytes = tallyDocumentBytes(tallyLocations, tallyEntries, ru.systemPropertyBytes);
   const tallyKb = tallyBytes / KB;
   const tallyCreateRu = documentedRu('write', tallyKb) + RU_PER_INDEX_TERM * ru.tallyIndexedTerms;
-  const tallyFeedReadRu = documentedRu('read', tallyKb);
+  // Each tally moves its partition's cursor in the same transactional batch: a point read of the
+  // cursor first, then a conditional replace (a replace costs about a delete and an insert).
+  const cursorKb = (CURSOR_DOCUMENT_BYTES + ru.systemPropertyBytes) / KB;
+  const cursorRu = documentedRu('read', cursorKb) + 2 * documentedRu('write', cursorKb);
+  const tallyAppendRu = tallyCreateRu + cursorRu;
+  // The feed shows each tally and, in latest-version mode, the cursor's newest version: at most one
+  // per tally.
+  const tallyFeedReadRu = documentedRu('read', tallyKb) + documentedRu('read', cursorKb);
   const tallyTtlDeleteRu = tallyCreateRu;
-  const talliesCreates = talliesPerSecond * tallyCreateRu;
+  const talliesCreates = talliesPerSecond * tallyAppendRu;
   const talliesFeed = talliesPerSecond * tallyFeedReadRu;
   const talliesTtlNeed = talliesPerSecond * tallyTtlDeleteRu;
   const talliesTtl = ru.provisionTtlDeletes ? talliesTtlNeed : 0;
@@ -745,13 +755,19 @@ export function computeCapacity(inputs: CapacityInputs): CapacityResult {
           name: 'tally create',
           value: tallyCreateRu,
           unit: 'RU',
-          basis: `documented write of a ${fmt(tallyKb, 1)} KB item (interpolated) + ${RU_PER_INDEX_TERM} RU × ${ru.tallyIndexedTerms} indexed terms; a 409 (redelivered batch) only on retries, not in the steady state`,
+          basis: `documented write of a ${fmt(tallyKb, 1)} KB item (interpolated) + ${RU_PER_INDEX_TERM} RU × ${ru.tallyIndexedTerms} indexed terms, in a transactional batch with the cursor's conditional replace; a lost race (412) only when two instances hold one lease`,
+        },
+        {
+          name: 'tally cursor move',
+          value: cursorRu,
+          unit: 'RU',
+          basis: `point read of the partition's cursor (${fmt(cursorKb * KB)} B) + its conditional replace (about a delete and an insert), in the tally's transactional batch`,
         },
         {
           name: 'tally feed read',
           value: tallyFeedReadRu,
           unit: 'RU per tally',
-          basis: 'the aggregate trigger reading the tallies feed: about a point read of each tally',
+          basis: 'the aggregate trigger reading the tallies feed: about a point read of each tally and of at most one cursor version',
         },
         {
           name: 'counter document',
@@ -899,16 +915,16 @@ export function computeCapacity(inputs: CapacityInputs): CapacityResult {
             : `autoscale max ${fmt(dedupMax)} RU/s: the larger of × ${inputs.headroom} headroom and need + TTL deletes, rounded up to 1,000`,
         },
         {
-          name: 'tallies: creates',
+          name: 'tallies: appends',
           value: talliesCreates,
           unit: 'RU/s',
-          basis: `${fmt(talliesPerSecond, 1)} tallies/s × ${fmt(tallyCreateRu, 2)} RU`,
+          basis: `${fmt(talliesPerSecond, 1)} tallies/s × (${fmt(tallyCreateRu, 2)} RU create + ${fmt(cursorRu, 2)} RU cursor read and conditional replace)`,
         },
         {
           name: 'tallies: change feed',
           value: talliesFeed,
           unit: 'RU/s',
-          basis: `${fmt(talliesPerSecond, 1)} tallies/s × ${fmt(tallyFeedReadRu, 2)} RU, read by the aggregate trigger`,
+          basis: `${fmt(talliesPerSecond, 1)} tallies/s × ${fmt(tallyFeedReadRu, 2)} RU (the tally and at most one cursor version), read by the aggregate trigger`,
         },
         {
           name: 'tallies: TTL deletes',
