@@ -13,7 +13,8 @@ export type Validation = { ok: true; detection: Detection } | { ok: false; reaso
 
 export const MAX_ITEM_NAME_CHARS = 256;
 /** 9999-12-31T23:59:59.999Z: later hours have no key like 2026-11-22T10 (the ISO form needs a six-digit year). */
-const MAX_EPOCH_MS = 253_402_300_799_999;
+/** The end of year 9999 UTC: later instants have no four-digit year, so no hour key. */
+export const MAX_EPOCH_MS = 253_402_300_799_999;
 
 /** Validates one raw event against the spec. The reason always starts with the field it names. */
 export function validateEvent(raw: unknown): Validation {

@@ -1,4 +1,5 @@
 import type { CountedChange } from '../domain/counters';
+import { MAX_EPOCH_MS } from '../domain/detection';
 import { parseTallyDocument, type Tally } from '../domain/tallies';
 
 /**
@@ -18,7 +19,7 @@ export function decodeChanges(documents: readonly unknown[]): { changes: Counted
       typeof doc['_lsn'] === 'number' &&
       typeof doc['locationOid'] === 'string' &&
       typeof doc['itemName'] === 'string' &&
-      typeof doc['timestampMs'] === 'number' &&
+      isEventTime(doc['timestampMs']) &&
       (doc['location'] === null || typeof doc['location'] === 'string')
     ) {
       changes.push({
@@ -55,4 +56,9 @@ export function decodeTallies(documents: readonly unknown[]): { tallies: Tally[]
 
 function isCursor(document: unknown): boolean {
   return typeof document === 'object' && document !== null && (document as Record<string, unknown>)['type'] === 'cursor';
+}
+
+/** An instant `ingest` could have stored: outside that range there is no hour window to count it in. */
+function isEventTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_EPOCH_MS;
 }
