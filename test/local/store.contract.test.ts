@@ -6,7 +6,7 @@ import { counterStoreContract } from '../shared/contracts/counterStore.contract'
 import { dedupStoreContract } from '../shared/contracts/dedupStore.contract';
 import { metricsStoreContract } from '../shared/contracts/metricsStore.contract';
 import { tallyStoreContract } from '../shared/contracts/tallyStore.contract';
-import { parseTallyDocument, type Tally } from '../../shared/domain/tallies';
+import { parseTallyDocument } from '../../shared/domain/tallies';
 
 // Each contract case gets a fresh, empty SQLite file, as it would get an empty container.
 const workspace = mkdtempSync(join(tmpdir(), 'store-contract-'));
@@ -39,7 +39,7 @@ tallyStoreContract('SQLite', () => {
       (await tallies.readAfter(0, 1_000)).map((document) => {
         const parsed = parseTallyDocument(document);
         if (!parsed.ok) throw new Error(parsed.problem);
-        return parsed.tally as Tally;
+        return parsed.tally;
       }),
   };
 });
