@@ -227,7 +227,7 @@ export async function startRuntime(config: LocalConfig, options: StartOptions = 
       eventLog,
       blobService,
       locations,
-            // Stored detections not yet counted: those not yet tallied, and those in tallies not yet folded.
+      // Stored detections not yet counted: those not yet tallied, and those in tallies not yet folded.
       backlog: () => ({
         events: ingestPump.backlog(),
         changes: tallyPump.backlog() + store.tallies.changesAfter(aggregatePump.position()),

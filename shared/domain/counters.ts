@@ -75,7 +75,13 @@ export function contributionsByCounter(tallies: readonly Tally[]): Map<Int64, Ma
         }
       }
       for (const [window, items] of perWindow) {
-        const contribution = { partition: tally.partition, firstSequence: tally.firstSequence, lastSequence: tally.lastSequence, location, items };
+        const contribution = {
+          partition: tally.partition,
+          firstSequence: tally.firstSequence,
+          lastSequence: tally.lastSequence,
+          location,
+          items,
+        };
         const list = windows.get(window);
         if (list) list.push(contribution);
         else windows.set(window, [contribution]);

@@ -71,7 +71,8 @@ export function tallyOf(run: readonly CountedChange[]): Tally {
   if (!first || !last) throw new Error('a tally needs at least one change');
   const byLocation = new Map<Int64, { location: string | null; counts: Map<string, number> }>();
   for (const change of run) {
-    if (change.partition !== first.partition) throw new Error(`a tally holds one partition, got ${first.partition} and ${change.partition}`);
+    if (change.partition !== first.partition)
+      throw new Error(`a tally holds one partition, got ${first.partition} and ${change.partition}`);
     let entry = byLocation.get(change.locationOid);
     if (!entry) byLocation.set(change.locationOid, (entry = { location: null, counts: new Map() }));
     if (change.location !== null) entry.location = change.location;

@@ -1,4 +1,11 @@
-import { type Contribution, type CounterWindow, contributionsByCounter, emptyCounter, foldContributions, rowsOfCounter } from '../domain/counters';
+import {
+  type Contribution,
+  type CounterWindow,
+  contributionsByCounter,
+  emptyCounter,
+  foldContributions,
+  rowsOfCounter,
+} from '../domain/counters';
 import type { Int64 } from '../domain/ids';
 import type { Tally } from '../domain/tallies';
 import type { Clock, CounterStore } from '../ports';

@@ -34,7 +34,8 @@ export async function tallyChanges(changes: readonly CountedChange[], deps: Tall
 
   const tallyRun = async (partition: string, run: readonly CountedChange[]): Promise<void> => {
     for (let attempt = 1; ; attempt += 1) {
-      if (attempt > MAX_ATTEMPTS) throw new Error(`partition ${partition}: its tally cursor kept moving under us after ${MAX_ATTEMPTS} attempts`);
+      if (attempt > MAX_ATTEMPTS)
+        throw new Error(`partition ${partition}: its tally cursor kept moving under us after ${MAX_ATTEMPTS} attempts`);
       const cursor = await deps.tallies.cursor(partition);
       const pending = cursor.lastSequence === null ? run : changesAfter(run, cursor.lastSequence);
       if (pending.length === 0) {

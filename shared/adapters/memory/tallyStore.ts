@@ -21,7 +21,9 @@ export class InMemoryTallyStore implements TallyStore {
 
   cursor(partition: string): Promise<TallyCursor> {
     const cursor = this.cursors.get(partition);
-    return Promise.resolve(cursor ? { lastSequence: cursor.lastSequence, etag: String(cursor.version) } : { lastSequence: null, etag: null });
+    return Promise.resolve(
+      cursor ? { lastSequence: cursor.lastSequence, etag: String(cursor.version) } : { lastSequence: null, etag: null },
+    );
   }
 
   append(tally: Tally, expectedEtag: string | null): Promise<boolean> {
