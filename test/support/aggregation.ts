@@ -26,3 +26,22 @@ export async function countChanges(
   await tallyChanges(changes, { tallies });
   return applyTallies(talliesOf(tallies, from), deps);
 }
+
+/** A change of the dedup feed as the aggregation stages see it: location 1 (Harbour), 2026-11-22 10:15 UTC. */
+export function countedChange(
+  partition: string,
+  sequence: number,
+  itemName = 'car',
+  overrides: Partial<CountedChange> = {},
+): CountedChange {
+  return {
+    partition,
+    sequence,
+    detectionOid: `${partition}-${sequence}`,
+    locationOid: '1',
+    location: 'Harbour',
+    itemName,
+    timestampMs: Date.UTC(2026, 10, 22, 10, 15),
+    ...overrides,
+  };
+}

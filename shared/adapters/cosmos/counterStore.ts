@@ -4,6 +4,7 @@ import type { Int64 } from '../../domain/ids';
 import type { ItemCount, TopItemRow } from '../../domain/ranking';
 import { ALL_TIME, isHourKey } from '../../domain/windows';
 import type { CounterCommit, CounterStore, StoredCounter } from '../../ports';
+import { runConditionalBatch } from './batch';
 
 /** One counter: a location's item counts in one window, with the watermarks that make folding exact. */
 export interface CounterDocument {
@@ -39,16 +40,6 @@ const MAX_REMEMBERED_VERSIONS = 10_000;
 interface KnownVersion {
   readonly state: CounterState;
   readonly rowCount: number;
-}
-
-export class CounterBatchError extends Error {
-  constructor(
-    message: string,
-    readonly statuses: readonly number[],
-  ) {
-    super(message);
-    this.name = 'CounterBatchError';
-  }
 }
 
 /**
@@ -108,21 +99,9 @@ export class CosmosCounterStore implements CounterStore {
       );
     }
 
-    const response = await this.container.items.batch(operations, locationOid);
-    const results = response.result ?? [];
-    const statuses = results.map((result) => result.statusCode);
-    if (results.length === operations.length && statuses.every((status) => status < 400)) {
-      const etag = results[0]?.eTag;
-      if (etag) this.remember(locationOid, window, etag, { state, rowCount: rows.length });
-      return true;
-    }
-    // The operation that failed carries its own status; the others are 424 (failed dependency).
-    const counterStatus = statuses[0];
-    if (counterStatus === 412 || counterStatus === 409 || counterStatus === 404) return false;
-    throw new CounterBatchError(
-      `counter ${locationOid}/${window}: transactional batch failed with statuses [${statuses.join(', ')}] (batch ${response.code ?? '?'})`,
-      statuses,
-    );
+    const outcome = await runConditionalBatch(this.container, operations, locationOid, `counter ${locationOid}/${window}`);
+    if (outcome.committed && outcome.eTag) this.remember(locationOid, window, outcome.eTag, { state, rowCount: rows.length });
+    return outcome.committed;
   }
 
   async list(filter: { locationOid?: Int64; windows?: readonly CounterWindow[] }): Promise<CounterState[]> {

@@ -1,6 +1,7 @@
 import type { Container, JSONObject, OperationInput } from '@azure/cosmos';
 import type { Tally } from '../../domain/tallies';
 import type { TallyCursor, TallyStore } from '../../ports';
+import { runConditionalBatch } from './batch';
 
 /** A tally as stored in the tallies container (partition key /pk: the dedup partition it sums). */
 export interface TallyDocument extends Omit<Tally, 'partition'> {
@@ -20,16 +21,6 @@ export interface TallyCursorDocument {
 }
 
 export const CURSOR_ID = 'cursor';
-
-export class TallyBatchError extends Error {
-  constructor(
-    message: string,
-    readonly statuses: readonly number[],
-  ) {
-    super(message);
-    this.name = 'TallyBatchError';
-  }
-}
 
 /**
  * The tallies container (partition key /pk). A partition's tallies and its cursor share a logical
@@ -56,16 +47,7 @@ export class CosmosTallyStore implements TallyStore {
         : { operationType: 'Replace', partitionKey: partition, id: CURSOR_ID, ifMatch: expectedEtag, resourceBody: asJson(cursor) },
       { operationType: 'Create', partitionKey: partition, resourceBody: asJson(document) },
     ];
-    const response = await this.container.items.batch(operations, partition);
-    const statuses = (response.result ?? []).map((result) => result.statusCode);
-    if (statuses.length === operations.length && statuses.every((status) => status < 400)) return true;
-    // The operation that failed carries its own status; the others are 424 (failed dependency).
-    const cursorStatus = statuses[0];
-    if (cursorStatus === 412 || cursorStatus === 409 || cursorStatus === 404) return false;
-    throw new TallyBatchError(
-      `tally ${tally.id}: transactional batch failed with statuses [${statuses.join(', ')}] (batch ${response.code ?? '?'})`,
-      statuses,
-    );
+    return (await runConditionalBatch(this.container, operations, partition, `tally ${tally.id}`)).committed;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Container } from '@azure/cosmos';
-import { CosmosCounterStore, CosmosDedupStore, CounterBatchError } from '../../../shared/adapters/cosmos';
+import { CosmosCounterStore, CosmosDedupStore, TransactionalBatchError } from '../../../shared/adapters/cosmos';
 import { rowsOfCounter } from '../../../shared/domain/counters';
 import { counterState } from '../contracts/counterStore.contract';
 import { dedupRecord } from '../contracts/dedupStore.contract';
@@ -117,7 +117,7 @@ describe('CosmosCounterStore commit outcomes', () => {
         expectedEtag: null,
         rows: rowsOfCounter(state, 10),
       }),
-    ).rejects.toBeInstanceOf(CounterBatchError);
+    ).rejects.toBeInstanceOf(TransactionalBatchError);
     await expect(
       new CosmosCounterStore(fakeTopItemsContainer(new Error('Batch request error: 429')).container).commit({
         state,

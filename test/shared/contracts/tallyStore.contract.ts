@@ -1,19 +1,13 @@
-import type { CountedChange } from '../../../shared/domain/counters';
 import { type Tally, tallyOf } from '../../../shared/domain/tallies';
 import type { TallyStore } from '../../../shared/ports';
-
-const change = (partition: string, sequence: number, itemName = 'car'): CountedChange => ({
-  partition,
-  sequence,
-  detectionOid: `${partition}-${sequence}`,
-  locationOid: '9007199254740993',
-  location: 'Harbour',
-  itemName,
-  timestampMs: Date.UTC(2026, 10, 22, 10, 15),
-});
+import { countedChange } from '../../support/aggregation';
 
 const tallyOfRange = (partition: string, from: number, to: number): Tally =>
-  tallyOf(Array.from({ length: to - from + 1 }, (_, index) => change(partition, from + index, index % 2 ? 'bus' : 'a\u0000b')));
+  tallyOf(
+    Array.from({ length: to - from + 1 }, (_, index) =>
+      countedChange(partition, from + index, index % 2 ? 'bus' : 'a\u0000b', { locationOid: '9007199254740993' }),
+    ),
+  );
 
 /**
  * What every TallyStore must do: a partition's cursor starts empty, moves only from the etag it was

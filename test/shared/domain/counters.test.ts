@@ -1,5 +1,4 @@
 import {
-  type CountedChange,
   counterKey,
   emptyCounter,
   contributionsByCounter,
@@ -9,20 +8,11 @@ import {
   windowLabelOf,
 } from '../../../shared/domain/counters';
 import { tallyOf } from '../../../shared/domain/tallies';
+import { countedChange } from '../../support/aggregation';
 
-const T10 = Date.UTC(2026, 10, 22, 10, 15);
 const NOW = Date.UTC(2026, 10, 22, 10, 30);
 
-const change = (partition: string, sequence: number, itemName = 'car', overrides: Partial<CountedChange> = {}): CountedChange => ({
-  partition,
-  sequence,
-  detectionOid: `${partition}-${sequence}`,
-  locationOid: '1',
-  location: 'Harbour',
-  itemName,
-  timestampMs: T10,
-  ...overrides,
-});
+const change = countedChange;
 
 const contribution = (
   partition: string,

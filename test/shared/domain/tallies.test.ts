@@ -1,18 +1,7 @@
-import type { CountedChange } from '../../../shared/domain/counters';
+import { countedChange } from '../../support/aggregation';
 import { changesAfter, parseTallyDocument, runsByPartition, tallyId, tallyOf } from '../../../shared/domain/tallies';
 
-const T10 = Date.UTC(2026, 10, 22, 10, 15);
-
-const change = (partition: string, sequence: number, itemName = 'car', overrides: Partial<CountedChange> = {}): CountedChange => ({
-  partition,
-  sequence,
-  detectionOid: `${partition}-${sequence}`,
-  locationOid: '1',
-  location: 'Harbour',
-  itemName,
-  timestampMs: T10,
-  ...overrides,
-});
+const change = countedChange;
 
 describe('runsByPartition', () => {
   it('splits a batch per partition, each run in sequence order with a repeated change once', () => {

@@ -3,17 +3,9 @@ import type { CountedChange } from '../../../shared/domain/counters';
 import type { Tally } from '../../../shared/domain/tallies';
 import type { TallyStore } from '../../../shared/ports';
 import { tallyChanges } from '../../../shared/pipeline/tally';
-import { talliesOf } from '../../support/aggregation';
+import { countedChange, talliesOf } from '../../support/aggregation';
 
-const change = (partition: string, sequence: number, itemName = 'car'): CountedChange => ({
-  partition,
-  sequence,
-  detectionOid: `${partition}-${sequence}`,
-  locationOid: '1',
-  location: 'Harbour',
-  itemName,
-  timestampMs: Date.UTC(2026, 10, 22, 10, 15),
-});
+const change = countedChange;
 
 const run = (partition: string, from: number, to: number): CountedChange[] =>
   Array.from({ length: to - from + 1 }, (_, index) => change(partition, from + index));
