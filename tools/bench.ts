@@ -63,6 +63,13 @@ export const BENCH_OPTIONS: readonly OptionSpec[] = [
   },
   { name: 'invalid', kind: 'fraction', placeholder: '<0..1>', default: 0, description: 'Share of invalid events.' },
   { name: 'large-ids', kind: 'fraction', placeholder: '<0..1>', default: 0.1, description: 'Share of detection oids above 2^53.' },
+  {
+    name: 'ids',
+    kind: 'string',
+    placeholder: 'sequential|random',
+    default: 'sequential',
+    description: 'Detection oids counting up, or scattered over the key space (the dedup index worst case).',
+  },
   { name: 'locations', kind: 'integer', min: 1, placeholder: '<n>', default: 100, description: 'Locations.' },
   { name: 'items', kind: 'integer', min: 1, max: 1000, placeholder: '<n>', default: 50, description: 'Items.' },
   {
@@ -285,6 +292,7 @@ export function settingsFrom(options: ParsedOptions, argv: readonly string[]): S
       late: options.number('late'),
       invalid: options.number('invalid'),
       largeIds: options.number('large-ids'),
+      idOrder: idOrderOf(options.string('ids')),
     },
     latencyRate: options.number('latency-rate'),
     latencySeconds: quick && !given('latency-seconds') ? QUICK.latencySeconds : options.number('latency-seconds'),
@@ -565,6 +573,7 @@ async function run(settings: Settings): Promise<BenchResults> {
         late: settings.stream.late,
         invalid: settings.stream.invalid,
         large_ids: settings.stream.largeIds,
+        ids: settings.stream.idOrder,
         locations: settings.stream.locations,
         items: settings.stream.items,
         skew: settings.stream.skew,
@@ -650,4 +659,9 @@ if (require.main === module) {
       process.exitCode = 1;
     },
   );
+}
+
+function idOrderOf(text: string): 'sequential' | 'random' {
+  if (text === 'sequential' || text === 'random') return text;
+  throw new UsageError(`--ids must be sequential or random, got ${text}`);
 }

@@ -22,7 +22,17 @@ afterAll(() => {
   for (const dir of temp) rmSync(dir, { recursive: true, force: true });
 });
 
-const STREAM = { seed: 7, locations: 10, items: 8, skew: 1, duplicates: 0.1, late: 0.05, invalid: 0, largeIds: 0.1 };
+const STREAM = {
+  seed: 7,
+  locations: 10,
+  items: 8,
+  skew: 1,
+  duplicates: 0.1,
+  late: 0.05,
+  invalid: 0,
+  largeIds: 0.1,
+  idOrder: 'sequential' as const,
+};
 
 describe('percentiles (nearest rank)', () => {
   const hundred = Array.from({ length: 100 }, (_, index) => index + 1);

@@ -165,6 +165,24 @@ describe('DetectionGenerator', () => {
     for (const oid of large) expect(counted.detectionOids).toContain(oid);
   });
 
+  it('scatters detection oids over the key space with random id order, keeping them distinct and exact', () => {
+    const fresh = (idOrder: 'sequential' | 'random') =>
+      generate({ seed: 3, largeIds: 0.3, idOrder }, 3000)
+        .events.filter((event) => event.kind === 'fresh')
+        .map((event) => BigInt(String((event.body as { detection_oid: unknown }).detection_oid)));
+    const ascending = (oids: bigint[]) => oids.filter((oid, index) => index > 0 && oid > (oids[index - 1] as bigint)).length;
+    const sequential = fresh('sequential').filter((oid) => oid < 2n ** 53n);
+    const random = fresh('random');
+    expect(ascending(sequential)).toBe(sequential.length - 1);
+    // Scattered: about half the neighbours go up, and the oids spread over much of the 52-bit space.
+    const small = random.filter((oid) => oid < 2n ** 53n);
+    expect(ascending(small) / small.length).toBeGreaterThan(0.3);
+    expect(ascending(small) / small.length).toBeLessThan(0.7);
+    expect(small.reduce((max, oid) => (oid > max ? oid : max), 0n)).toBeGreaterThan(2n ** 50n);
+    expect(new Set(random).size).toBe(random.length);
+    expect(recount(generate({ seed: 3, largeIds: 0.3, idOrder: 'random' }, 3000).events).detectionOids.length).toBe(random.length);
+  });
+
   it('stamps late detections one or more hours earlier, into their own hour', () => {
     const clock = () => START;
     const generator = new DetectionGenerator({ seed: 4, now: clock, late: 0.5, lateHours: 3 });

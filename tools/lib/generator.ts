@@ -30,6 +30,12 @@ export interface GeneratorOptions {
   readonly camerasPerLocation: number;
   /** Share of fresh detections whose oid lies above 2^53, where a JS double would lose it. */
   readonly largeIds: number;
+  /**
+   * 'sequential': oids count up within the run's block (ids from a database sequence). 'random': each
+   * is scrambled over the 52-bit space by an invertible multiplication, so they stay distinct but land
+   * all over the key space, as hashed or random oids would: the dedup index's worst case.
+   */
+  readonly idOrder?: 'sequential' | 'random';
   /** How many recent detections a duplicate may copy; keep it inside the dedup horizon. */
   readonly duplicateMemory: number;
   /**
@@ -137,6 +143,9 @@ export const DEFAULT_GENERATOR_OPTIONS: Omit<GeneratorOptions, 'seed' | 'now'> =
 
 const HOUR_MS = 3_600_000;
 const TWO_POW_53 = 2n ** 53n;
+const TWO_POW_52 = 2n ** 52n;
+/** Odd, so multiplying by it is a bijection modulo 2^52. */
+const ID_SCRAMBLE = 0x9e3779b97f4a7c15n;
 const ID_BLOCK_SIZE = 1_000_000_000;
 const FIRST_CAMERA_OID = 10_000;
 const ON_TIME_JITTER_MS = 500;
@@ -369,9 +378,10 @@ export class DetectionGenerator {
 
   private nextDetectionOid(large: boolean): number | string {
     this.sequence += 1;
-    const offset = this.idBlock * ID_BLOCK_SIZE + this.sequence;
-    // Large ids sit just past 2^53, where neighbouring ids collapse onto the same double.
-    return large ? (TWO_POW_53 + BigInt(offset)).toString() : offset;
+    const ordered = BigInt(this.idBlock * ID_BLOCK_SIZE + this.sequence);
+    const offset = this.options.idOrder === 'random' ? (ordered * ID_SCRAMBLE) % TWO_POW_52 : ordered;
+    // Large ids sit past 2^53, where neighbouring ids collapse onto the same double.
+    return large ? (TWO_POW_53 + offset).toString() : Number(offset);
   }
 
   private remember(original: Original): void {

@@ -14,6 +14,7 @@ export interface StreamOptions {
   readonly late: number;
   readonly invalid: number;
   readonly largeIds: number;
+  readonly idOrder: 'sequential' | 'random';
 }
 
 export interface Body {
@@ -38,6 +39,7 @@ export function createGenerator(options: StreamOptions, now: () => number = Date
     late: options.late,
     invalid: options.invalid,
     largeIds: options.largeIds,
+    idOrder: options.idOrder,
     // Copies repeat one of the last 10,000 detections: well inside any dedup horizon of a run.
     duplicateMemory: 10_000,
   };

@@ -1,0 +1,142 @@
+/**
+ * Microbenchmark of the local dedup store alone: `SqliteDedupStore.createMany` (the create-only insert
+ * and its change-log append) in transactions of `--batch` events while the table grows, with a figure
+ * per `--report-every` events. It isolates the cost that bounds the local runtime's ingest (see
+ * docs/performance.md), without HTTP, the event log or the aggregator.
+ *
+ *   npx tsx tools/lib/bench/dedupMicro.ts                    # 1.5M random 64-bit ids, 10,000 per transaction
+ *   npx tsx tools/lib/bench/dedupMicro.ts --ids sequential   # ids counting up, as the bench's generator makes them
+ *
+ * Like the runtime, it drops folded changes and checkpoints the WAL between reports (the maintenance
+ * timer's work); that time is counted in the figure of the interval it ends.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { dedupPartitionOf } from '../../../shared/domain/partitioning';
+import type { DedupRecord } from '../../../shared/ports';
+import { openLocalStore } from '../../../local/store';
+import { formatCount, formatHelp, type OptionSpec, parseOptions, UsageError } from '../cli';
+
+const OPTIONS: readonly OptionSpec[] = [
+  { name: 'events', kind: 'integer', min: 10_000, placeholder: '<n>', default: 1_500_000, description: 'Events to store in all.' },
+  { name: 'batch', kind: 'integer', min: 1, placeholder: '<n>', default: 10_000, description: 'Events per createMany (one transaction).' },
+  { name: 'duplicates', kind: 'fraction', placeholder: '<0..1>', default: 0.05, description: 'Share of events that repeat a recent id.' },
+  { name: 'report-every', kind: 'integer', min: 1, placeholder: '<n>', default: 100_000, description: 'Events per printed figure.' },
+  { name: 'ids', kind: 'string', placeholder: 'random|sequential', default: 'random', description: 'How detection ids are drawn.' },
+  { name: 'partitions', kind: 'integer', min: 1, placeholder: '<n>', default: 64, description: 'DEDUP_PARTITIONS.' },
+];
+
+const ITEMS = ['car', 'bus', 'bicycle', 'pedestrian', 'truck', 'tram', 'motorbike', 'van', 'scooter', 'dog'];
+/** Duplicates copy one of this many latest ids, as the bench's generator does. */
+const DUPLICATE_MEMORY = 10_000;
+
+function randomInt64(): string {
+  return randomBytes(8).readBigInt64LE().toString();
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2), OPTIONS);
+  if (options.help) {
+    console.log(
+      formatHelp({
+        usage: 'tsx tools/lib/bench/dedupMicro.ts [options]',
+        summary: 'Measures µs per event of the local dedup store as its table grows.',
+        options: OPTIONS,
+      }),
+    );
+    return;
+  }
+  const total = options.number('events');
+  const batchSize = options.number('batch');
+  const duplicateShare = options.number('duplicates');
+  const reportEvery = options.number('report-every');
+  const partitions = options.number('partitions');
+  const idKind = options.string('ids');
+  if (idKind !== 'random' && idKind !== 'sequential') throw new UsageError(`--ids must be random or sequential, got "${idKind}"`);
+  let sequence = 1_000_000_000_000;
+  const nextId = idKind === 'random' ? randomInt64 : () => String((sequence += 1));
+
+  const workspace = mkdtempSync(join(tmpdir(), 'dedup-micro-'));
+  const store = openLocalStore(join(workspace, 'store.sqlite'), { dedupTtlSeconds: 3600, dedupPartitions: partitions });
+  const recent: string[] = [];
+  const makeRecord = (): DedupRecord => {
+    let id: string;
+    if (recent.length > 0 && Math.random() < duplicateShare) {
+      id = recent[Math.floor(Math.random() * recent.length)] as string;
+    } else {
+      id = nextId();
+      if (recent.length < DUPLICATE_MEMORY) recent.push(id);
+      else recent[Math.floor(Math.random() * DUPLICATE_MEMORY)] = id;
+    }
+    return {
+      id,
+      pk: dedupPartitionOf(id, partitions),
+      locationOid: String(1000 + Math.floor(Math.random() * 100)),
+      location: 'Market Square',
+      cameraOid: '7',
+      itemName: ITEMS[Math.floor(Math.random() * ITEMS.length)] as string,
+      timestampMs: Date.now(),
+      storedAt: new Date().toISOString(),
+    };
+  };
+
+  console.log(
+    `dedup store: ${formatCount(total)} events, ${idKind} ids, ${formatCount(batchSize)} per transaction, ${duplicateShare * 100} % duplicates`,
+  );
+  // CPU time beside wall time: the machine is shared, and CPU time is the steadier of the two.
+  console.log('stored ids   µs/event: wall (interval)   CPU (interval)   wall (so far)   CPU (so far)   slowest transaction (ms)');
+  let done = 0;
+  let created = 0;
+  let busyMs = 0;
+  let intervalMs = 0;
+  let cpuMs = 0;
+  let intervalCpuMs = 0;
+  /** The slowest transaction of the interval. */
+  let slowestMs = 0;
+  try {
+    while (done < total) {
+      const batch = Array.from({ length: Math.min(batchSize, total - done) }, makeRecord);
+      const started = performance.now();
+      const startedCpu = process.cpuUsage();
+      const outcomes = await store.dedup.createMany(batch);
+      const boundary = Math.floor((done + batch.length) / reportEvery) > Math.floor(done / reportEvery) || done + batch.length === total;
+      if (boundary) {
+        await store.changes.purgeThrough(store.dedup.head());
+        await store.database.checkpointWal();
+      }
+      const elapsed = performance.now() - started;
+      slowestMs = Math.max(slowestMs, elapsed);
+      const cpu = process.cpuUsage(startedCpu);
+      busyMs += elapsed;
+      intervalMs += elapsed;
+      cpuMs += (cpu.user + cpu.system) / 1000;
+      intervalCpuMs += (cpu.user + cpu.system) / 1000;
+      done += batch.length;
+      created += outcomes.filter((outcome) => outcome.status === 'created').length;
+      if (boundary) {
+        const perEvent = (ms: number, events: number): string => ((ms * 1000) / events).toFixed(2).padStart(8);
+        const intervalEvents = done % reportEvery === 0 ? reportEvery : done % reportEvery;
+        console.log(
+          `${formatCount(created).padStart(10)}   ${perEvent(intervalMs, intervalEvents)}            ${perEvent(intervalCpuMs, intervalEvents)}         ${perEvent(busyMs, done)}        ${perEvent(cpuMs, done)}     ${slowestMs.toFixed(0).padStart(8)}`,
+        );
+        intervalMs = 0;
+        intervalCpuMs = 0;
+        slowestMs = 0;
+      }
+    }
+    console.log(
+      `${formatCount(done)} events in ${(busyMs / 1000).toFixed(1)} s (CPU ${(cpuMs / 1000).toFixed(1)} s): ${formatCount(Math.round((done / busyMs) * 1000))} events/s`,
+    );
+  } finally {
+    await store.close();
+    rmSync(workspace, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});
