@@ -48,7 +48,6 @@ ${changesTable('changes')}
 CREATE TABLE IF NOT EXISTS tallies (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL UNIQUE,
-  last_sequence INTEGER NOT NULL,
   changes INTEGER NOT NULL,
   doc BLOB NOT NULL
 );

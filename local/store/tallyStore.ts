@@ -47,8 +47,8 @@ export class SqliteTallyStore implements TallyStore {
               .run([tally.lastSequence, partition, Number(expectedEtag)]).changes;
       if (moved !== 1) return false;
       const inserted = this.database
-        .statement('INSERT INTO tallies (id, last_sequence, changes, doc) VALUES (?, ?, ?, ?)')
-        .run([tally.id, tally.lastSequence, tally.changes, jsonBlob({ ...rest, pk: partition, type: 'tally' })]);
+        .statement('INSERT INTO tallies (id, changes, doc) VALUES (?, ?, ?)')
+        .run([tally.id, tally.changes, jsonBlob({ ...rest, pk: partition, type: 'tally' })]);
       const seq = Number(inserted.lastInsertRowid);
       this.afterCommit(() => {
         this.committedHead = Math.max(this.committedHead, seq);
