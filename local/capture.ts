@@ -85,7 +85,8 @@ export class CaptureWriter extends PartitionFollower {
           const closed = roller.add({
             sequenceNumber: String(record.sequenceNumber),
             enqueuedMs: record.enqueuedTimeMs,
-            body: Buffer.from(record.body),
+            // A view of the read buffer: the window copies the bytes into its Avro block.
+            body: record.body,
           });
           if (closed && !(await this.upload(partition, closed))) return;
         }

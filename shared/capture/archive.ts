@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { encodeCaptureFile, type CaptureEvent } from './codec';
 import { captureBlobName, parseCaptureBlobName, type CaptureLocation } from './paths';
 import type { CaptureWindow } from './rolling';
 
@@ -63,25 +62,13 @@ export interface CaptureFile {
   readonly lastSequence: string;
 }
 
-/**
- * The Capture file of one closed window. Offsets are the sequence numbers as text: the local event
- * log has no byte offsets, and replay never reads them.
- */
+/** The Capture file of one closed window. */
 export async function buildCaptureFile(location: CaptureLocation, partitionId: string, window: CaptureWindow): Promise<CaptureFile> {
-  const first = window.events[0];
-  const last = window.events[window.events.length - 1];
-  if (!first || !last) throw new RangeError('a Capture file needs at least one event');
+  const { firstSequence, lastSequence } = window;
+  if (firstSequence === null || lastSequence === null) throw new RangeError('a Capture file needs at least one event');
   const name = captureBlobName(location, partitionId, window.startMs);
-  const events: CaptureEvent[] = window.events.map((event) => ({
-    sequenceNumber: event.sequenceNumber,
-    offset: event.sequenceNumber,
-    enqueuedTimeUtc: new Date(event.enqueuedMs).toISOString(),
-    systemProperties: {},
-    properties: {},
-    body: event.body,
-  }));
-  const bytes = await encodeCaptureFile(events, { syncMarker: syncMarkerFor(name) });
-  return { name, bytes, events: events.length, firstSequence: first.sequenceNumber, lastSequence: last.sequenceNumber };
+  const bytes = await window.toFile({ syncMarker: syncMarkerFor(name) });
+  return { name, bytes, events: window.events, firstSequence, lastSequence };
 }
 
 /** Capture files in memory, for tests and for hosts without storage. */

@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import * as zlib from 'node:zlib';
 import { streams, Type, types } from 'avsc';
 import { CAPTURE_CODEC, CAPTURE_SCHEMA } from './schema';
 
@@ -37,30 +40,100 @@ export interface EncodeOptions {
 }
 
 /** Encodes events as an Avro object container file with the Capture schema and deflate blocks. */
-export function encodeCaptureFile(events: readonly CaptureEvent[], options: EncodeOptions = {}): Promise<Buffer> {
-  // A file without events still gets its header, as Capture's empty files do.
-  const encoderOptions = { codec: CAPTURE_CODEC, writeHeader: 'always' } as ConstructorParameters<typeof streams.BlockEncoder>[1] & {
-    syncMarker?: Buffer;
-  };
-  if (options.syncMarker) {
-    if (options.syncMarker.byteLength !== SYNC_BYTES) throw new RangeError(`the sync marker must be ${SYNC_BYTES} bytes`);
-    encoderOptions.syncMarker = Buffer.from(options.syncMarker);
-  }
-  // The schema is handed over as JSON so that the file header carries exactly Capture's schema text.
-  const encoder = new streams.BlockEncoder(CAPTURE_SCHEMA as unknown as Parameters<typeof Type.forSchema>[0], encoderOptions);
-  const chunks: Buffer[] = [];
-  return new Promise<Buffer>((resolve, reject) => {
-    encoder.on('data', (chunk: Buffer) => chunks.push(chunk));
-    encoder.on('error', reject);
-    encoder.on('end', () => resolve(Buffer.concat(chunks)));
-    try {
-      for (const event of events) encoder.write(toAvroRecord(event));
-    } catch (error) {
-      reject(error instanceof Error ? error : new Error(String(error)));
-      return;
+export async function encodeCaptureFile(events: readonly CaptureEvent[], options: EncodeOptions = {}): Promise<Buffer> {
+  const blocks = new CaptureBlocks();
+  for (const event of events) blocks.append(event);
+  return blocks.toFile(options);
+}
+
+const RECORD_TYPE = Type.forSchema(CAPTURE_SCHEMA as unknown as Parameters<typeof Type.forSchema>[0]);
+const LONG_TYPE = Type.forSchema('long');
+const HEADER_TYPE = Type.forSchema({
+  type: 'record',
+  name: 'org.apache.avro.file.Header',
+  fields: [
+    { name: 'magic', type: { type: 'fixed', name: 'Magic', size: 4 } },
+    { name: 'meta', type: { type: 'map', values: 'bytes' } },
+    { name: 'sync', type: { type: 'fixed', name: 'Sync', size: SYNC_BYTES } },
+  ],
+});
+// The schema text goes into the header as is, so that it carries exactly Capture's schema.
+const HEADER_META = { 'avro.schema': Buffer.from(JSON.stringify(CAPTURE_SCHEMA)), 'avro.codec': Buffer.from(CAPTURE_CODEC) };
+/** Uncompressed bytes per block, as avsc's BlockEncoder cuts them (its default). */
+const BLOCK_BYTES = 65_536;
+const deflateRaw = promisify(zlib.deflateRaw);
+
+/**
+ * The records of one Capture file, held already Avro-encoded in the blocks the file will have, so
+ * an open capture window costs about its encoded size and no object per event. Blocks are filled the
+ * way avsc's BlockEncoder fills them (a block is cut before the record that would overflow it, and
+ * grows for a record larger than itself), so the file is the one `streams.BlockEncoder` would write.
+ */
+export class CaptureBlocks {
+  private readonly sealed: { readonly bytes: Buffer; readonly count: number }[] = [];
+  private current: Buffer | null = null;
+  private position = 0;
+  private count = 0;
+  private blockBytes = BLOCK_BYTES;
+  private encoded = 0;
+  private records = 0;
+
+  /** Encodes one event after the others; throws, and keeps nothing, if it cannot be written exactly. */
+  append(event: CaptureEvent): void {
+    const record = toAvroRecord(event);
+    let block = this.current ?? Buffer.allocUnsafe(this.blockBytes);
+    let end = RECORD_TYPE.encode(record, block, this.position);
+    if (end < 0) {
+      // Does not fit: the block so far is complete, and the record starts the next one.
+      const length = block.length - end - this.position;
+      if (this.count > 0) this.sealed.push({ bytes: block.subarray(0, this.position), count: this.count });
+      if (length > this.blockBytes) this.blockBytes = length * 2;
+      block = Buffer.allocUnsafe(this.blockBytes);
+      this.position = 0;
+      this.count = 0;
+      end = RECORD_TYPE.encode(record, block, 0);
     }
-    encoder.end();
-  });
+    this.encoded += end - this.position;
+    this.current = block;
+    this.position = end;
+    this.count += 1;
+    this.records += 1;
+  }
+
+  /** Events appended. */
+  get events(): number {
+    return this.records;
+  }
+
+  /** The Avro encoding of the records, uncompressed: what the blocks hold. */
+  get encodedBytes(): number {
+    return this.encoded;
+  }
+
+  /** Memory held: the blocks' buffers, the open one whole. */
+  get heldBytes(): number {
+    let held = this.current?.buffer.byteLength ?? 0;
+    for (const block of this.sealed) held += block.bytes.buffer.byteLength;
+    return held;
+  }
+
+  /** The container file: header, then each block deflated. A file without events is just its header, as Capture's empty files are. */
+  async toFile(options: EncodeOptions = {}): Promise<Buffer> {
+    const sync = options.syncMarker ?? randomBytes(SYNC_BYTES);
+    if (sync.byteLength !== SYNC_BYTES) throw new RangeError(`the sync marker must be ${SYNC_BYTES} bytes`);
+    const syncBuffer = Buffer.from(sync);
+    const blocks =
+      this.count > 0 && this.current
+        ? [...this.sealed, { bytes: this.current.subarray(0, this.position), count: this.count }]
+        : this.sealed;
+    const compressed = await Promise.all(blocks.map((block) => deflateRaw(block.bytes)));
+    const parts: Buffer[] = [HEADER_TYPE.toBuffer({ magic: MAGIC, meta: HEADER_META, sync: syncBuffer })];
+    blocks.forEach((block, index) => {
+      const data = compressed[index] as Buffer;
+      parts.push(LONG_TYPE.toBuffer(block.count), LONG_TYPE.toBuffer(data.length), data, syncBuffer);
+    });
+    return Buffer.concat(parts);
+  }
 }
 
 /** Record values in the form avsc's default ("auto") union wrapping expects for the Capture schema. */
@@ -71,7 +144,8 @@ function toAvroRecord(event: CaptureEvent): Record<string, unknown> {
     EnqueuedTimeUtc: event.enqueuedTimeUtc,
     SystemProperties: wrapMap(event.systemProperties, false),
     Properties: wrapMap(event.properties, true),
-    Body: event.body === null ? null : Buffer.from(event.body),
+    // A view, not a copy: encoding copies the bytes into the block.
+    Body: event.body === null ? null : Buffer.from(event.body.buffer, event.body.byteOffset, event.body.byteLength),
   };
 }
 

@@ -1,3 +1,5 @@
+import { CaptureBlocks, type EncodeOptions } from './codec';
+
 /**
  * How the local capture writer cuts one partition's stream into Capture files. A file opens with
  * the first event after the previous file and closes when an event falls outside its time window,
@@ -22,12 +24,79 @@ export interface CapturedInput {
   readonly body: Uint8Array;
 }
 
-export interface CaptureWindow {
-  /** The time in the file name (whole seconds, epoch ms). */
-  readonly startMs: number;
-  readonly events: readonly CapturedInput[];
-  readonly bytes: number;
+/**
+ * One Capture file's worth of events, held as the Avro blocks of the file (see CaptureBlocks) plus
+ * the few numbers its name and checkpoint need: no object per event outlives `append`.
+ */
+export class CaptureWindow {
+  private readonly blocks = new CaptureBlocks();
+  private approximateBytes = 0;
+  private first: string | null = null;
+  private last: string | null = null;
+
+  /** @param startMs the time in the file name (whole seconds, epoch ms). */
+  constructor(readonly startMs: number) {}
+
+  /** A window of the given events, as the roller would have filled it (tests, replay tooling). */
+  static of(startMs: number, events: Iterable<CapturedInput>): CaptureWindow {
+    const window = new CaptureWindow(startMs);
+    for (const event of events) window.append(event);
+    return window;
+  }
+
+  /**
+   * Encodes the event into the window. Offsets are the sequence numbers as text: the local event
+   * log has no byte offsets, and replay never reads them.
+   */
+  append(event: CapturedInput): void {
+    this.blocks.append({
+      sequenceNumber: event.sequenceNumber,
+      offset: event.sequenceNumber,
+      enqueuedTimeUtc: new Date(event.enqueuedMs).toISOString(),
+      systemProperties: NO_PROPERTIES,
+      properties: NO_PROPERTIES,
+      body: event.body,
+    });
+    this.approximateBytes += recordSize(event);
+    this.first ??= event.sequenceNumber;
+    this.last = event.sequenceNumber;
+  }
+
+  /** The size the cut rules count (see RollingOptions.windowBytes). */
+  get bytes(): number {
+    return this.approximateBytes;
+  }
+
+  get events(): number {
+    return this.blocks.events;
+  }
+
+  /** The Avro encoding of its records, uncompressed. */
+  get encodedBytes(): number {
+    return this.blocks.encodedBytes;
+  }
+
+  /** The memory its blocks hold. */
+  get heldBytes(): number {
+    return this.blocks.heldBytes;
+  }
+
+  /** Sequence number of its first event, as decimal digits; null while empty. */
+  get firstSequence(): string | null {
+    return this.first;
+  }
+
+  get lastSequence(): string | null {
+    return this.last;
+  }
+
+  /** The Capture file: an Avro container with deflate blocks. */
+  toFile(options: EncodeOptions = {}): Promise<Buffer> {
+    return this.blocks.toFile(options);
+  }
 }
+
+const NO_PROPERTIES: Readonly<Record<string, never>> = Object.freeze({});
 
 /** Sequence number, offset, time text and framing of one record, roughly. */
 const RECORD_OVERHEAD_BYTES = 48;
@@ -37,7 +106,7 @@ export function recordSize(event: CapturedInput): number {
 }
 
 export class CaptureRoller {
-  private open: { startMs: number; events: CapturedInput[]; bytes: number } | null = null;
+  private open: CaptureWindow | null = null;
   private readonly windowMs: number;
 
   /** @param previousStartMs the start of the last file written for this partition (from the checkpoint), if any. */
@@ -64,10 +133,9 @@ export class CaptureRoller {
       // previous one (after a size roll or a flush on stop) takes the next free second.
       const startMs = this.previousStartMs === null ? second : Math.max(second, this.previousStartMs + 1000);
       this.previousStartMs = startMs;
-      this.open = { startMs, events: [], bytes: 0 };
+      this.open = new CaptureWindow(startMs);
     }
-    this.open.events.push(event);
-    this.open.bytes += size;
+    this.open.append(event);
     return closed;
   }
 
@@ -90,12 +158,12 @@ export class CaptureRoller {
   }
 
   get pendingEvents(): number {
-    return this.open?.events.length ?? 0;
+    return this.open?.events ?? 0;
   }
 
   private close(): CaptureWindow | null {
     const open = this.open;
     this.open = null;
-    return open && open.events.length > 0 ? open : null;
+    return open && open.events > 0 ? open : null;
   }
 }

@@ -2,7 +2,7 @@ import { app, type GenericFunctionOptions } from '@azure/functions';
 import type * as ReplayBlobModule from '../../functions/replayBlob.js';
 import type * as ListBlobsModule from '../../functions/replayListBlobs.js';
 import { createMemoryServices, ManualClock, type MemoryServices } from '../../shared/adapters/memory';
-import { buildCaptureFile, InMemoryCaptureArchive } from '../../shared/capture';
+import { buildCaptureFile, CaptureWindow, InMemoryCaptureArchive } from '../../shared/capture';
 import { useServices } from '../../shared/services';
 
 const registered = new Map<string, GenericFunctionOptions>();
@@ -30,7 +30,7 @@ async function capture(partition: string, startMs: number, oids: string[]): Prom
       `{"geographical_location_oid":1,"video_camera_oid":2,"detection_oid":${oid},"item_name":"car","timestamp_detected":1795341600000}`,
     ),
   }));
-  const file = await buildCaptureFile(location, partition, { startMs, events, bytes: 0 });
+  const file = await buildCaptureFile(location, partition, CaptureWindow.of(startMs, events));
   await archive.write(file.name, file.bytes);
   return file.name;
 }

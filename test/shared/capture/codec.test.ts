@@ -1,5 +1,5 @@
 import { streams } from 'avsc';
-import { type CaptureEvent, decodeCaptureFile, encodeCaptureFile, syncMarkerFor } from '../../../shared/capture';
+import { CAPTURE_SCHEMA, type CaptureEvent, decodeCaptureFile, encodeCaptureFile, syncMarkerFor } from '../../../shared/capture';
 
 const event = (sequence: number, body: string | null, extra: Partial<CaptureEvent> = {}): CaptureEvent => ({
   sequenceNumber: String(sequence),
@@ -70,6 +70,41 @@ describe('encodeCaptureFile', () => {
     expect(first.equals(second)).toBe(true);
     const other = await encodeCaptureFile(events, { syncMarker: syncMarkerFor('local/detections/1/2026/11/22/10/00/00.avro') });
     expect(first.equals(other)).toBe(false);
+  });
+
+  it("writes the very bytes of avsc's BlockEncoder, blocks included, so readers see the same files as before", async () => {
+    // Enough records for several 64 KiB blocks, and one larger than a block, which grows the blocks after it.
+    const events = Array.from({ length: 1500 }, (_, index) => event(index, `{"n":${index},"pad":"${'p'.repeat(index % 250)}"}`));
+    events.splice(600, 0, event(5000, 'L'.repeat(150_000), { properties: { kind: 'big', n: 3n, ratio: 0.5, none: null } }));
+    const marker = syncMarkerFor('local/detections/0/2026/11/22/10/00/00.avro');
+    const expected = await new Promise<Buffer>((resolve, reject) => {
+      const encoder = new streams.BlockEncoder(CAPTURE_SCHEMA as unknown as ConstructorParameters<typeof streams.BlockEncoder>[0], {
+        codec: 'deflate',
+        writeHeader: 'always',
+        syncMarker: Buffer.from(marker),
+      });
+      const chunks: Buffer[] = [];
+      encoder.on('data', (chunk: Buffer) => chunks.push(chunk));
+      encoder.on('error', reject);
+      encoder.on('end', () => resolve(Buffer.concat(chunks)));
+      for (const e of events) {
+        encoder.write({
+          SequenceNumber: Number(e.sequenceNumber),
+          Offset: e.offset,
+          EnqueuedTimeUtc: e.enqueuedTimeUtc,
+          SystemProperties: {},
+          Properties: e.sequenceNumber === '5000' ? { kind: { string: 'big' }, n: { long: 3 }, ratio: { double: 0.5 }, none: null } : {},
+          Body: Buffer.from(e.body as Uint8Array),
+        });
+      }
+      encoder.end();
+    });
+    const written = await encodeCaptureFile(events, { syncMarker: marker });
+    expect(written.length).toBe(expected.length);
+    expect(written.equals(expected)).toBe(true);
+    // Without events, the header alone: the same header.
+    const header = await encodeCaptureFile([], { syncMarker: marker });
+    expect(expected.subarray(0, header.length).equals(header)).toBe(true);
   });
 
   it('refuses what it cannot write exactly', async () => {

@@ -1,5 +1,5 @@
 import { createMemoryServices, ManualClock, type MemoryServices } from '../../../shared/adapters/memory';
-import { buildCaptureFile, type CapturedInput, InMemoryCaptureArchive } from '../../../shared/capture';
+import { buildCaptureFile, type CapturedInput, CaptureWindow, InMemoryCaptureArchive } from '../../../shared/capture';
 import { ingestBatch } from '../../../shared/pipeline/ingest';
 import {
   checkReplayHorizon,
@@ -21,7 +21,7 @@ const detection = (oid: string, item = 'car') =>
 
 async function putBlob(archive: InMemoryCaptureArchive, partition: string, startMs: number, bodies: Buffer[]): Promise<string> {
   const events: CapturedInput[] = bodies.map((body, index) => ({ sequenceNumber: String(index), enqueuedMs: startMs + index, body }));
-  const file = await buildCaptureFile(location, partition, { startMs, events, bytes: 0 });
+  const file = await buildCaptureFile(location, partition, CaptureWindow.of(startMs, events));
   await archive.write(file.name, file.bytes);
   return file.name;
 }
