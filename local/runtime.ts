@@ -187,7 +187,7 @@ export async function startRuntime(config: LocalConfig, options: StartOptions = 
     });
     const tallyPump = new FeedPump({
       functionName: 'tally',
-      source: { head: () => store.dedup.head(), readAfter: (after, limit) => store.changes.readAfter(after, limit) },
+      source: store.changeFeed,
       handler: handlers.tally,
       database: store.database,
       checkpoints: store.checkpoints,

@@ -1,6 +1,6 @@
 import type { Clock } from '../../shared/ports';
 import { systemClock } from '../../shared/ports';
-import { ChangeLog } from './changeLog';
+import { type ChangeDocument, ChangeLog } from './changeLog';
 import { CheckpointStore } from './checkpoints';
 import { SqliteCounterStore } from './counterStore';
 import { LocalDatabase } from './database';
@@ -15,7 +15,7 @@ export { SqliteCounterStore } from './counterStore';
 export { LocalDatabase, type UnitScope } from './database';
 export { SqliteDedupStore } from './dedupStore';
 export { SqliteMetricsStore } from './metricsStore';
-export { SqliteTallyStore, type TallyDocument } from './tallyStore';
+export { SqliteTallyStore } from './tallyStore';
 
 export interface LocalStoreOptions {
   readonly dedupTtlSeconds: number;
@@ -28,6 +28,8 @@ export interface LocalStore {
   readonly database: LocalDatabase;
   readonly dedup: SqliteDedupStore;
   readonly changes: ChangeLog;
+  /** The change log as the `tally` stage reads it, like the dedup container's change feed. */
+  readonly changeFeed: { head(): number; readAfter(after: number, limit: number): Promise<ChangeDocument[]> };
   readonly tallies: SqliteTallyStore;
   readonly counters: SqliteCounterStore;
   readonly metrics: SqliteMetricsStore;
@@ -56,10 +58,13 @@ export function openLocalStore(path: string, options: LocalStoreOptions): LocalS
     void database.close();
     throw error;
   }
+  const dedup = new SqliteDedupStore(database, { ttlSeconds: options.dedupTtlSeconds, clock });
+  const changes = new ChangeLog(database);
   return {
     database,
-    dedup: new SqliteDedupStore(database, { ttlSeconds: options.dedupTtlSeconds, clock }),
-    changes: new ChangeLog(database),
+    dedup,
+    changes,
+    changeFeed: { head: () => dedup.head(), readAfter: (after, limit) => changes.readAfter(after, limit) },
     tallies: new SqliteTallyStore(database),
     counters: new SqliteCounterStore(database),
     metrics: new SqliteMetricsStore(database),

@@ -1,10 +1,7 @@
-import type { Tally } from '../../shared/domain/tallies';
+import { type Tally, tallyDocumentOf, type TallyDocument, type TallyFeedDocument } from '../../shared/domain/tallies';
 import type { TallyCursor, TallyStore } from '../../shared/ports';
 import { jsonBlob, parseJsonColumn } from './codec';
 import type { LocalDatabase } from './database';
-
-/** A tally-log entry in the shape of a Cosmos DB change-feed item of the tallies container. */
-export type TallyDocument = Omit<Tally, 'partition'> & { readonly pk: string; readonly type: 'tally'; readonly _lsn: number };
 
 /**
  * The tallies between the two aggregation stages, on SQLite: per-partition cursors moved
@@ -35,7 +32,7 @@ export class SqliteTallyStore implements TallyStore {
   }
 
   append(tally: Tally, expectedEtag: string | null): Promise<boolean> {
-    const { partition, ...rest } = tally;
+    const { partition } = tally;
     return this.database.write((): boolean => {
       const moved =
         expectedEtag === null
@@ -48,7 +45,7 @@ export class SqliteTallyStore implements TallyStore {
       if (moved !== 1) return false;
       const inserted = this.database
         .statement('INSERT INTO tallies (id, changes, doc) VALUES (?, ?, ?)')
-        .run([tally.id, tally.changes, jsonBlob({ ...rest, pk: partition, type: 'tally' })]);
+        .run([tally.id, tally.changes, jsonBlob(tallyDocumentOf(tally))]);
       const seq = Number(inserted.lastInsertRowid);
       this.afterCommit(() => {
         this.committedHead = Math.max(this.committedHead, seq);
@@ -59,12 +56,12 @@ export class SqliteTallyStore implements TallyStore {
   }
 
   /** Up to `limit` tallies after sequence `after`, in order. */
-  readAfter(after: number, limit: number): Promise<TallyDocument[]> {
+  readAfter(after: number, limit: number): Promise<TallyFeedDocument[]> {
     return this.database.read(() => {
       const rows = this.database
         .statement('SELECT seq, doc FROM tallies WHERE seq > ? ORDER BY seq LIMIT ?')
         .all([after, limit]) as unknown as { seq: number; doc: unknown }[];
-      return rows.map((row) => ({ ...parseJsonColumn<Omit<TallyDocument, '_lsn'>>(row.doc), _lsn: row.seq }));
+      return rows.map((row) => ({ ...parseJsonColumn<TallyDocument>(row.doc), _lsn: row.seq }));
     });
   }
 

@@ -37,6 +37,20 @@ export interface TallyLocation {
 
 export type TallyCount = readonly [hour: HourKey, itemName: string, count: number];
 
+/** A tally as stored: its dedup partition as `pk`, the partition key of the tallies container. */
+export interface TallyDocument extends Omit<Tally, 'partition'> {
+  readonly pk: string;
+  readonly type: 'tally';
+}
+
+/** A tally as the tally feed delivers it, with its sequence on that feed. */
+export type TallyFeedDocument = TallyDocument & { readonly _lsn: number };
+
+export function tallyDocumentOf(tally: Tally): TallyDocument {
+  const { partition, ...rest } = tally;
+  return { ...rest, pk: partition, type: 'tally' };
+}
+
 export function tallyId(partition: string, firstSequence: number): string {
   return `${partition}:${firstSequence}`;
 }

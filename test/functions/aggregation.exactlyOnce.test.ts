@@ -1,7 +1,8 @@
 import { aggregate } from '../../functions/aggregate';
 import { ingest } from '../../functions/ingest';
 import { tally } from '../../functions/tally';
-import type { MemoryChange, MemoryServices, MemoryTallyDocument } from '../../shared/adapters/memory';
+import type { MemoryChange, MemoryServices } from '../../shared/adapters/memory';
+import type { TallyFeedDocument } from '../../shared/domain/tallies';
 import type { TopItemRow } from '../../shared/domain/ranking';
 import { eventHubContext, installMemoryServices, invocationContext } from './support';
 import {
@@ -64,7 +65,7 @@ async function invoke<T>(handler: Handler, name: string, batch: readonly unknown
 /** Stage one: a change-feed batch of the dedup container to `tally`. */
 const deliverChanges = (batch: readonly MemoryChange[]): Promise<TallySummary> => invoke(tally, 'tally', batch);
 /** Stage two: a batch of the tallies' feed to `aggregate`. */
-const deliver = (batch: readonly MemoryTallyDocument[]): Promise<Summary> => invoke(aggregate, 'aggregate', batch);
+const deliver = (batch: readonly TallyFeedDocument[]): Promise<Summary> => invoke(aggregate, 'aggregate', batch);
 
 /** Stage one, clean: every lease of the dedup feed tallied in batches of `size`. */
 async function tallyAll(changes: readonly MemoryChange[], size = 150): Promise<void> {

@@ -2,12 +2,13 @@ import type { Container, Database } from '@azure/cosmos';
 import { CosmosCounterStore, CosmosDedupStore, CosmosMetricsStore, CosmosTallyStore, type RowDocument } from '../../shared/adapters/cosmos';
 import { rowsOfCounter } from '../../shared/domain/counters';
 import type { TopItemRow } from '../../shared/domain/ranking';
-import { parseTallyDocument, tallyOf } from '../../shared/domain/tallies';
+import { tallyOf } from '../../shared/domain/tallies';
 import { decodeTallies } from '../../shared/pipeline/changes';
 import { counterState, counterStoreContract } from '../shared/contracts/counterStore.contract';
 import { dedupRecord, dedupStoreContract } from '../shared/contracts/dedupStore.contract';
 import { metricsStoreContract } from '../shared/contracts/metricsStore.contract';
 import { tallyStoreContract } from '../shared/contracts/tallyStore.contract';
+import { talliesFrom } from '../support/aggregation';
 import { type CosmosTestServer, startCosmosServer } from '../support/cosmosServer';
 
 jest.setTimeout(60_000);
@@ -116,13 +117,9 @@ tallyStoreContract('Cosmos DB (cosmosdb-server)', async () => {
     store: new CosmosTallyStore(container),
     tallies: async () => {
       const { resources } = await container.items.query<unknown>("SELECT * FROM c WHERE c.type = 'tally'").fetchAll();
-      return resources
-        .map((document) => {
-          const parsed = parseTallyDocument(document);
-          if (!parsed.ok) throw new Error(parsed.problem);
-          return parsed.tally;
-        })
-        .sort((a, b) => (a.partition === b.partition ? a.firstSequence - b.firstSequence : a.partition < b.partition ? -1 : 1));
+      return talliesFrom(resources).sort((a, b) =>
+        a.partition === b.partition ? a.firstSequence - b.firstSequence : a.partition < b.partition ? -1 : 1,
+      );
     },
   };
 });

@@ -63,7 +63,7 @@ function startPump(options: { batchSize: number; lingerMs: number }): ChangeDocu
   const batches: ChangeDocument[][] = [];
   pump = new FeedPump({
     functionName: 'tally',
-    source: { head: () => store.dedup.head(), readAfter: (after, limit) => store.changes.readAfter(after, limit) },
+    source: store.changeFeed,
     database: store.database,
     checkpoints: store.checkpoints,
     checkpoint: CHECKPOINT,

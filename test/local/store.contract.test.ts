@@ -6,7 +6,7 @@ import { counterStoreContract } from '../shared/contracts/counterStore.contract'
 import { dedupStoreContract } from '../shared/contracts/dedupStore.contract';
 import { metricsStoreContract } from '../shared/contracts/metricsStore.contract';
 import { tallyStoreContract } from '../shared/contracts/tallyStore.contract';
-import { parseTallyDocument } from '../../shared/domain/tallies';
+import { talliesFrom } from '../support/aggregation';
 
 // Each contract case gets a fresh, empty SQLite file, as it would get an empty container.
 const workspace = mkdtempSync(join(tmpdir(), 'store-contract-'));
@@ -33,13 +33,5 @@ counterStoreContract('SQLite', () => {
 metricsStoreContract('SQLite', () => freshStore().metrics);
 tallyStoreContract('SQLite', () => {
   const { tallies } = freshStore();
-  return {
-    store: tallies,
-    tallies: async () =>
-      (await tallies.readAfter(0, 1_000)).map((document) => {
-        const parsed = parseTallyDocument(document);
-        if (!parsed.ok) throw new Error(parsed.problem);
-        return parsed.tally;
-      }),
-  };
+  return { store: tallies, tallies: async () => talliesFrom(await tallies.readAfter(0, 1_000)) };
 });

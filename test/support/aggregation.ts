@@ -4,16 +4,18 @@ import { parseTallyDocument, type Tally } from '../../shared/domain/tallies';
 import { type AggregateDeps, type AggregateSummary, applyTallies } from '../../shared/pipeline/aggregate';
 import { tallyChanges } from '../../shared/pipeline/tally';
 
+/** Tally documents read back as tallies; any document that is not one fails the test. */
+export function talliesFrom(documents: readonly unknown[]): Tally[] {
+  return documents.map((document) => {
+    const parsed = parseTallyDocument(document);
+    if (!parsed.ok) throw new Error(parsed.problem);
+    return parsed.tally;
+  });
+}
+
 /** The tallies a store's feed holds from position `from` on, as `aggregate` reads them. */
 export function talliesOf(store: InMemoryTallyStore, from = 0): Tally[] {
-  return store
-    .feed()
-    .slice(from)
-    .map((document) => {
-      const parsed = parseTallyDocument(document);
-      if (!parsed.ok) throw new Error(parsed.problem);
-      return parsed.tally;
-    });
+  return talliesFrom(store.feed().slice(from));
 }
 
 /** Both aggregation stages in a row, as the two triggers would run them: tally the changes, fold the new tallies. */

@@ -3,4 +3,4 @@ export { runConditionalBatch, TransactionalBatchError, type ConditionalBatchOutc
 export { CosmosCounterStore, counterId, rowId, type CounterDocument, type RowDocument } from './counterStore';
 export { CosmosDedupStore, type CosmosDedupOptions, type DedupDocument } from './dedupStore';
 export { CosmosMetricsStore, METRICS_ID, METRICS_PARTITION } from './metricsStore';
-export { CosmosTallyStore, CURSOR_ID, type TallyCursorDocument, type TallyDocument } from './tallyStore';
+export { CosmosTallyStore, CURSOR_ID, type TallyCursorDocument } from './tallyStore';

@@ -1,13 +1,7 @@
 import type { Container, JSONObject, OperationInput } from '@azure/cosmos';
-import type { Tally } from '../../domain/tallies';
+import { type Tally, tallyDocumentOf, type TallyDocument } from '../../domain/tallies';
 import type { TallyCursor, TallyStore } from '../../ports';
 import { runConditionalBatch } from './batch';
-
-/** A tally as stored in the tallies container (partition key /pk: the dedup partition it sums). */
-export interface TallyDocument extends Omit<Tally, 'partition'> {
-  pk: string;
-  type: 'tally';
-}
 
 /** Where a partition's tallies end: one per logical partition of the tallies container. */
 export interface TallyCursorDocument {
@@ -38,9 +32,9 @@ export class CosmosTallyStore implements TallyStore {
   }
 
   async append(tally: Tally, expectedEtag: string | null): Promise<boolean> {
-    const { partition, ...rest } = tally;
+    const { partition } = tally;
     const cursor: TallyCursorDocument = { id: CURSOR_ID, pk: partition, type: 'cursor', lastSequence: tally.lastSequence, ttl: -1 };
-    const document: TallyDocument = { ...rest, pk: partition, type: 'tally' };
+    const document = tallyDocumentOf(tally);
     const operations: OperationInput[] = [
       expectedEtag === null
         ? { operationType: 'Create', partitionKey: partition, resourceBody: asJson(cursor) }

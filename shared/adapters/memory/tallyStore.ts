@@ -1,17 +1,10 @@
-import type { Tally } from '../../domain/tallies';
+import { type Tally, tallyDocumentOf, type TallyFeedDocument } from '../../domain/tallies';
 import type { TallyCursor, TallyStore } from '../../ports';
-
-/** A tally as the tally feed delivers it: the Cosmos DB document shape, with its feed sequence. */
-export interface MemoryTallyDocument extends Omit<Tally, 'partition'> {
-  readonly pk: string;
-  readonly type: 'tally';
-  readonly _lsn: number;
-}
 
 /** The tallies container in memory: per-partition cursors moved conditionally, and the feed of tallies in order. */
 export class InMemoryTallyStore implements TallyStore {
   private readonly cursors = new Map<string, { lastSequence: number; version: number }>();
-  private readonly log: MemoryTallyDocument[] = [];
+  private readonly log: TallyFeedDocument[] = [];
   private readonly faults: Error[] = [];
 
   /** The next append throws this error, storing nothing. */
@@ -31,14 +24,13 @@ export class InMemoryTallyStore implements TallyStore {
     if (fault) return Promise.reject(fault);
     const cursor = this.cursors.get(tally.partition);
     if ((cursor ? String(cursor.version) : null) !== expectedEtag) return Promise.resolve(false);
-    const { partition, ...rest } = tally;
-    this.log.push({ ...rest, pk: partition, type: 'tally', _lsn: this.log.length + 1 });
-    this.cursors.set(partition, { lastSequence: tally.lastSequence, version: (cursor?.version ?? 0) + 1 });
+    this.log.push({ ...tallyDocumentOf(tally), _lsn: this.log.length + 1 });
+    this.cursors.set(tally.partition, { lastSequence: tally.lastSequence, version: (cursor?.version ?? 0) + 1 });
     return Promise.resolve(true);
   }
 
   /** Every tally created so far, in creation order, as the feed delivers them. */
-  feed(): MemoryTallyDocument[] {
+  feed(): TallyFeedDocument[] {
     return [...this.log];
   }
 }
