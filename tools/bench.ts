@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatCount, formatHelp, type OptionSpec, parseOptions, type ParsedOptions, startProgress, UsageError } from './lib/cli';
 import { measureCeiling } from './lib/bench/ceiling';
 import { type ApiRow, compareWindow } from './lib/bench/exactness';
-import { formatProfileSummary, readProfile, summarizeProfile } from './lib/bench/profile';
+import { cpuBudget, formatCpuBudget, formatProfileSummary, readProfile, summarizeProfile } from './lib/bench/profile';
 import { type BenchResults, type MachineInfo, type Mismatch, targetsMet, writeResults } from './lib/bench/results';
 import { type RuntimeHandle, startRuntime } from './lib/bench/runtime';
 import { summarizeLatencies } from './lib/bench/stats';
@@ -547,7 +547,9 @@ async function run(settings: Settings): Promise<BenchResults> {
         files.find((file) => file.includes(`.${runtimePid}.0.`)) ??
         files.sort((a, b) => statSync(path.join(profileDir, b)).size - statSync(path.join(profileDir, a)).size)[0];
       if (newest) {
-        const text = formatProfileSummary(summarizeProfile(readProfile(path.join(profileDir, newest)), 20));
+        const cpuProfile = readProfile(path.join(profileDir, newest));
+        // Every event the runtime handled while profiled: both phases, probes included.
+        const text = `${formatProfileSummary(summarizeProfile(cpuProfile, 20))}\n${formatCpuBudget(cpuBudget(cpuProfile, settings.events + latency.events))}`;
         say(`profile ${newest}:\n${text}`);
         profile = [`file: ${path.relative(PROJECT_ROOT, path.join(profileDir, newest))}`, ...text.split('\n').filter(Boolean)];
       } else {

@@ -5,6 +5,10 @@ import type { LocalDatabase } from './database';
 /** A change-log entry in the shape of a Cosmos DB change-feed item of the dedup container. */
 export type ChangeDocument = DedupRecord & { readonly _lsn: number };
 
+/** Up to `limit` changes after a sequence (exported for the driver benchmark). */
+export const READ_CHANGES_SQL =
+  'SELECT lsn, id, pk, location_oid, location, camera_oid, item_name, timestamp_ms, stored_at FROM changes WHERE lsn > ? ORDER BY lsn LIMIT ?';
+
 interface ChangeRow {
   lsn: number;
   id: string;
@@ -24,11 +28,7 @@ export class ChangeLog {
   /** Up to `limit` changes after sequence `after`, in order. */
   readAfter(after: number, limit: number): Promise<ChangeDocument[]> {
     return this.database.read(() => {
-      const rows = this.database
-        .statement(
-          'SELECT lsn, id, pk, location_oid, location, camera_oid, item_name, timestamp_ms, stored_at FROM changes WHERE lsn > ? ORDER BY lsn LIMIT ?',
-        )
-        .all([after, limit]) as unknown as ChangeRow[];
+      const rows = this.database.statement(READ_CHANGES_SQL).all([after, limit]) as unknown as ChangeRow[];
       return rows.map((row): ChangeDocument => ({
         id: row.id,
         pk: row.pk,

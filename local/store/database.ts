@@ -35,6 +35,21 @@ interface QueuedWrite {
 
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
+/** The settings of every connection after WAL mode (exported so the driver benchmark uses the same). */
+export const TUNING_PRAGMAS: readonly string[] = [
+  'PRAGMA synchronous = NORMAL',
+  // A checkpoint (with its two fsyncs) runs inside whichever COMMIT crosses this many WAL pages,
+  // on the one thread that also answers HTTP. 10,000 pages (~40 MB) makes them rarer and lets
+  // pages written over and over (counters, dedup index) be copied once; the maintenance timer
+  // checkpoints in between (checkpointWal), so a quiet store does not keep a long WAL.
+  `PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`,
+  'PRAGMA foreign_keys = OFF',
+  // The page cache lives in WASM memory, which grows and never shrinks: 16 MB holds the hot pages
+  // (counters, the change log's tail, the dedup index's upper levels); the rest comes from the OS.
+  'PRAGMA cache_size = -16384',
+  'PRAGMA temp_store = MEMORY',
+];
+
 export class LocalDatabase {
   private readonly mutex = new Mutex();
   private readonly scopes = new AsyncLocalStorage<UnitScope>();
@@ -65,17 +80,7 @@ export class LocalDatabase {
       db.exec('PRAGMA locking_mode = EXCLUSIVE');
       const mode = db.get('PRAGMA journal_mode = WAL') as { journal_mode?: unknown } | null;
       if (mode?.journal_mode !== 'wal') throw new Error(`could not switch ${path} to WAL mode (got ${String(mode?.journal_mode)})`);
-      db.exec('PRAGMA synchronous = NORMAL');
-      // A checkpoint (with its two fsyncs) runs inside whichever COMMIT crosses this many WAL pages,
-      // on the one thread that also answers HTTP. 10,000 pages (~40 MB) makes them rarer and lets
-      // pages written over and over (counters, dedup index) be copied once; the maintenance timer
-      // checkpoints in between (checkpointWal), so a quiet store does not keep a long WAL.
-      db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-      db.exec('PRAGMA foreign_keys = OFF');
-      // The page cache lives in WASM memory, which grows and never shrinks: 16 MB holds the hot pages
-      // (counters, the change log's tail, the dedup index's upper levels); the rest comes from the OS.
-      db.exec('PRAGMA cache_size = -16384');
-      db.exec('PRAGMA temp_store = MEMORY');
+      for (const pragma of TUNING_PRAGMAS) db.exec(pragma);
     } catch (error) {
       db.close();
       throw error;

@@ -9,6 +9,13 @@ export interface SqliteDedupOptions {
   readonly clock?: Clock;
 }
 
+/** The create-only insert of a detection id (exported for the driver benchmark). */
+export const INSERT_DEDUP_SQL =
+  'INSERT INTO dedup (pk, id, location_oid, item_name, stored_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pk, id) DO NOTHING';
+/** The change-log append that goes with a create (exported for the driver benchmark). */
+export const APPEND_CHANGE_SQL =
+  'INSERT INTO changes (id, pk, location_oid, location, camera_oid, item_name, timestamp_ms, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
+
 interface ExistingRow {
   location_oid: string;
   item_name: unknown;
@@ -40,15 +47,11 @@ export class SqliteDedupStore implements DedupStore {
     if (records.length === 0) return Promise.resolve([]);
     return this.database.write(() => {
       const nowMs = this.clock.now();
-      const insert = this.database.statement(
-        'INSERT INTO dedup (pk, id, location_oid, item_name, stored_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pk, id) DO NOTHING',
-      );
+      const insert = this.database.statement(INSERT_DEDUP_SQL);
       const revive = this.database.statement('UPDATE dedup SET location_oid = ?, item_name = ?, stored_ms = ? WHERE pk = ? AND id = ?');
       // Columns rather than a JSON document: fewer bytes to encode, bind and write per event, and no
       // JSON.parse per change when the change pump reads them back.
-      const append = this.database.statement(
-        'INSERT INTO changes (id, pk, location_oid, location, camera_oid, item_name, timestamp_ms, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      );
+      const append = this.database.statement(APPEND_CHANGE_SQL);
       let head = 0;
       const outcomes = records.map((record): CreateOutcome => {
         const itemName = freeText(record.itemName);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { BENCH_HELP, main, parseRuntimeEnv } from '../../tools/bench';
 import { CeilingLoop, measureCeiling } from '../../tools/lib/bench/ceiling';
 import { compareWindow } from '../../tools/lib/bench/exactness';
-import { type CpuProfile, summarizeProfile } from '../../tools/lib/bench/profile';
+import { type CpuProfile, cpuBudget, stageBreakdown, summarizeProfile } from '../../tools/lib/bench/profile';
 import { type BenchResults, formatMarkdown, HISTORY_HEADER, historyLine, targetsMet, writeResults } from '../../tools/lib/bench/results';
 import { descendantsOf, readVmMb, urlFromRuntimeFile } from '../../tools/lib/bench/runtime';
 import { percentile, summarizeLatencies } from '../../tools/lib/bench/stats';
@@ -389,5 +389,47 @@ describe('profile summary', () => {
     const total = Object.fromEntries(summary.byTotal.map((entry) => [entry.name, entry.totalShare]));
     expect(total['outer (pkg/index.js)']).toBe(1);
     expect(total['inner (pkg/index.js)']).toBe(0.5);
+  });
+
+  /** The pipeline's ingest stage calling the dedup store, which calls the SQLite driver. */
+  const pipelineProfile = (): CpuProfile => {
+    const at = (functionName: string, file: string) => ({ functionName, url: `file:///work/app/${file}`, lineNumber: 0 });
+    return {
+      nodes: [
+        { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1 }, children: [2, 6, 7] },
+        { id: 2, callFrame: at('ingestBatch', 'shared/pipeline/ingest.ts'), children: [3] },
+        { id: 3, callFrame: at('createMany', 'local/store/dedupStore.ts'), children: [4] },
+        { id: 4, callFrame: at('run', 'node_modules/node-sqlite3-wasm/dist/node-sqlite3-wasm.js'), children: [5] },
+        { id: 5, callFrame: { functionName: '(garbage collector)', url: '', lineNumber: -1 } },
+        { id: 6, callFrame: { functionName: '(idle)', url: '', lineNumber: -1 } },
+        { id: 7, callFrame: at('exec', 'node_modules/node-sqlite3-wasm/dist/node-sqlite3-wasm.js') },
+      ],
+      // µs: 3 ms in the driver under createMany, 1 ms in ingestBatch itself, 1 ms GC, 2 ms a bare COMMIT, 5 ms idle.
+      samples: [4, 4, 4, 2, 5, 7, 7, 6],
+      timeDeltas: [1000, 1000, 1000, 1000, 1000, 1000, 1000, 5000],
+      startTime: 0,
+      endTime: 13000,
+    };
+  };
+
+  it('gives the CPU per event by component, the store before the stage that called it', () => {
+    const budget = cpuBudget(pipelineProfile(), 100);
+    expect(budget.busyMs).toBe(7);
+    expect(budget.perEventUs).toBe(70);
+    const perEvent = Object.fromEntries(budget.components.map((component) => [component.name, component.perEventUs]));
+    expect(perEvent).toEqual({
+      'dedup store: create-only insert': 30,
+      'SQLite, the rest: BEGIN/COMMIT, WAL, checkpoints': 20,
+      'ingest, tally, aggregate: the pure code': 10,
+      'garbage collector': 10,
+    });
+  });
+
+  it('gives each stage the samples under its outermost frame, collections inside a stage included', () => {
+    const shares = Object.fromEntries(stageBreakdown(pipelineProfile()).map((stage) => [stage.name, stage.ms]));
+    expect(shares).toEqual({
+      'ingest (decode, validate, dedup create)': 5,
+      'SQLite outside the stages (commits, change log, checkpoints)': 2,
+    });
   });
 });

@@ -139,28 +139,93 @@ export interface StageCost {
   readonly share: number;
 }
 
-/** Attributes each busy sample to the outermost frame matching a stage, else to GC or 'other'. */
-export function stageBreakdown(profile: CpuProfile, stages: readonly Stage[] = RUNTIME_STAGES): StageCost[] {
+/** Each busy sample of a profile with the files on its stack, leaf first. */
+function busySamples(profile: CpuProfile): { ms: number; leaf: string; files: string[] }[] {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parentOf = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
-  const totals = new Map<string, number>();
-  let busy = 0;
+  const samples: { ms: number; leaf: string; files: string[] }[] = [];
   profile.samples.forEach((id, index) => {
-    const ms = (profile.timeDeltas[index] ?? 0) / 1000;
     const leaf = byId.get(id);
     if (!leaf || leaf.callFrame.functionName === '(idle)') return;
-    busy += ms;
-    let stage = leaf.callFrame.functionName === '(garbage collector)' ? 'garbage collector' : 'other';
+    const files: string[] = [];
     for (let current: number | undefined = id; current !== undefined; current = parentOf.get(current)) {
       const frame = byId.get(current)?.callFrame;
-      const file = frame ? shortLocation(frame.url) : '';
-      const match = stages.find((candidate) => candidate.file.test(file));
-      if (match) stage = match.name;
+      files.push(frame ? shortLocation(frame.url) : '');
     }
-    totals.set(stage, (totals.get(stage) ?? 0) + ms);
+    samples.push({ ms: (profile.timeDeltas[index] ?? 0) / 1000, leaf: leaf.callFrame.functionName, files });
   });
+  return samples;
+}
+
+function tally(samples: readonly { ms: number; name: string }[]): StageCost[] {
+  const totals = new Map<string, number>();
+  let busy = 0;
+  for (const { ms, name } of samples) {
+    busy += ms;
+    totals.set(name, (totals.get(name) ?? 0) + ms);
+  }
   return [...totals].map(([name, ms]) => ({ name, ms, share: busy > 0 ? ms / busy : 0 })).sort((a, b) => b.ms - a.ms);
+}
+
+/** Attributes each busy sample to the outermost frame matching a stage, else to GC or 'other'. */
+export function stageBreakdown(profile: CpuProfile, stages: readonly Stage[] = RUNTIME_STAGES): StageCost[] {
+  return tally(
+    busySamples(profile).map(({ ms, leaf, files }) => {
+      const outermost = [...files].reverse().flatMap((file) => stages.filter((stage) => stage.file.test(file)))[0];
+      return { ms, name: outermost?.name ?? (leaf === '(garbage collector)' ? 'garbage collector' : 'other') };
+    }),
+  );
+}
+
+/**
+ * Where the CPU of one event goes, by component: a sample counts for the first component in this
+ * order that has a frame anywhere on its stack, so the store's own work is not hidden inside the
+ * pipeline stage that called it. The order is the budget's, not the call graph's.
+ */
+export const RUNTIME_COMPONENTS: readonly Stage[] = [
+  { name: 'dedup store: create-only insert', file: /local\/store\/dedupStore\.ts/ },
+  { name: 'change log: read', file: /local\/store\/changeLog\.ts/ },
+  { name: 'counter store: read, commit', file: /local\/store\/counterStore\.ts/ },
+  { name: 'tally store', file: /local\/store\/tallyStore\.ts/ },
+  { name: 'capture: Avro, upload to Azurite', file: /local\/capture\.ts|shared\/capture\/|@azure\/(storage-blob|core-)/ },
+  { name: 'event log: append, fsync, read', file: /local\/eventlog\// },
+  { name: 'SQLite, the rest: BEGIN/COMMIT, WAL, checkpoints', file: /node-sqlite3-wasm|local\/store\// },
+  { name: 'accept: parse, validate, publish', file: /shared\/pipeline\/acceptEvents\.ts|functions\/events\.ts/ },
+  { name: 'ingest, tally, aggregate: the pure code', file: /shared\/|functions\// },
+  { name: 'HTTP server', file: /local\/server\.ts|node:_http|node:http/ },
+];
+
+export interface CpuBudget {
+  readonly busyMs: number;
+  /** Busy CPU per event, µs. */
+  readonly perEventUs: number;
+  readonly components: readonly (StageCost & { readonly perEventUs: number })[];
+}
+
+/** CPU µs per event of a profile that handled `events` events, split by RUNTIME_COMPONENTS. */
+export function cpuBudget(profile: CpuProfile, events: number, components: readonly Stage[] = RUNTIME_COMPONENTS): CpuBudget {
+  const costs = tally(
+    busySamples(profile).map(({ ms, leaf, files }) => {
+      if (leaf === '(garbage collector)') return { ms, name: 'garbage collector' };
+      const match = components.find((component) => files.some((file) => component.file.test(file)));
+      return { ms, name: match?.name ?? 'other (timers, promises, module code)' };
+    }),
+  );
+  const busyMs = costs.reduce((sum, cost) => sum + cost.ms, 0);
+  const perEvent = (ms: number) => (events > 0 ? (ms * 1000) / events : 0);
+  return { busyMs, perEventUs: perEvent(busyMs), components: costs.map((cost) => ({ ...cost, perEventUs: perEvent(cost.ms) })) };
+}
+
+export function formatCpuBudget(budget: CpuBudget): string {
+  const lines = [
+    `CPU per event: ${budget.perEventUs.toFixed(1)} µs busy on the main thread (${(budget.busyMs / 1000).toFixed(1)} s), by component:`,
+    ...budget.components.map(
+      (component) =>
+        `  ${component.perEventUs.toFixed(1).padStart(6)} µs  ${(component.share * 100).toFixed(1).padStart(5)} %  ${component.name}`,
+    ),
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
 export function readProfile(file: string): CpuProfile {
@@ -182,10 +247,15 @@ export function formatProfileSummary(summary: ProfileSummary): string {
 }
 
 if (require.main === module) {
-  const files = process.argv.slice(2);
-  if (files.length === 0 || files.includes('--help')) {
+  const args = process.argv.slice(2);
+  const eventsAt = args.indexOf('--events');
+  const events = eventsAt >= 0 ? Number(args[eventsAt + 1]) : undefined;
+  const files = args.filter((_, index) => eventsAt < 0 || (index !== eventsAt && index !== eventsAt + 1));
+  if (files.length === 0 || files.includes('--help') || (events !== undefined && !(events > 0))) {
     process.stdout.write(
-      'Usage: tsx tools/lib/bench/profile.ts <file.cpuprofile>...\nPrints the functions with the most self and inclusive CPU time.\n',
+      'Usage: tsx tools/lib/bench/profile.ts [--events <n>] <file.cpuprofile>...\n' +
+        'Prints the functions with the most self and inclusive CPU time, the time by pipeline stage, and with\n' +
+        '--events (the events the profiled runtime handled) the CPU per event by component.\n',
     );
   } else {
     for (const file of files) {
@@ -193,8 +263,9 @@ if (require.main === module) {
       const stages = stageBreakdown(profile)
         .map((stage) => `  ${(stage.share * 100).toFixed(1).padStart(5)} %  ${stage.name}`)
         .join('\n');
+      const budget = events === undefined ? '' : `\n${formatCpuBudget(cpuBudget(profile, events))}`;
       process.stdout.write(
-        `== ${file}\n${formatProfileSummary(summarizeProfile(profile))}\nby pipeline stage (outermost frame):\n${stages}\n\n`,
+        `== ${file}\n${formatProfileSummary(summarizeProfile(profile))}\nby pipeline stage (outermost frame):\n${stages}\n${budget}\n`,
       );
     }
   }
