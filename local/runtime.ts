@@ -370,8 +370,7 @@ function createMaintenance(parts: {
   let running: Promise<void> | undefined;
   const once = async (): Promise<void> => {
     try {
-      const expired = await parts.store.dedup.purgeExpired();
-      const purged = await parts.store.changes.purgeThrough(parts.tallyPump.position());
+      const expired = await parts.store.dedup.purgeExpired(parts.tallyPump.position());
       const folded = await parts.store.tallies.purgeThrough(parts.aggregatePump.position());
       let segments = 0;
       for (let partition = 0; partition < parts.eventLog.partitionCount; partition += 1) {
@@ -384,9 +383,9 @@ function createMaintenance(parts: {
       }
       // After the purges, so that their deletions reach the database file in the same checkpoint.
       const walPages = await parts.store.database.checkpointWal();
-      if (expired + purged + folded + segments > 0) {
+      if (expired + folded + segments > 0) {
         parts.logger.debug(
-          `forgot ${expired} expired dedup ids, dropped ${purged} tallied changes, ${folded} folded tallies and ${segments} consumed log segments; checkpointed ${walPages} WAL pages`,
+          `forgot ${expired} expired and tallied dedup records, dropped ${folded} folded tallies and ${segments} consumed log segments; checkpointed ${walPages} WAL pages`,
         );
       }
     } catch (error) {

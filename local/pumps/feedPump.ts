@@ -9,7 +9,10 @@ export type FeedHandler = (documents: unknown[], context: InvocationContext) => 
 
 /** An ordered log read like a Cosmos DB change feed: the dedup store's change log, or the tallies. */
 export interface FeedSource {
-  /** The highest committed sequence. */
+  /**
+   * The highest committed sequence. Sequences may skip numbers (the dedup store's lsn skips one for
+   * each insert that found its id live), so `head() - position` is an upper bound of what waits.
+   */
   head(): number;
   /** Up to `limit` documents after sequence `after`, in order, each with its sequence as `_lsn`. */
   readAfter(after: number, limit: number): Promise<readonly { readonly _lsn: number }[]>;
@@ -46,6 +49,8 @@ export class FeedPump {
   private readonly stopSignal = new StopSignal();
   private loop: Promise<void> | undefined;
   private committed = 0;
+  /** The head seen before the last read that came back short: every document up to it was read. */
+  private caughtUp = 0;
 
   constructor(private readonly options: FeedPumpOptions) {}
 
@@ -70,9 +75,9 @@ export class FeedPump {
     return this.committed;
   }
 
-  /** Documents committed to the source but not yet handled. */
+  /** Documents committed to the source but not yet handled (at most; see FeedSource.head). */
   backlog(): number {
-    return Math.max(0, this.options.source.head() - this.committed);
+    return Math.max(0, this.options.source.head() - Math.max(this.committed, this.caughtUp));
   }
 
   private async run(): Promise<void> {
@@ -86,7 +91,8 @@ export class FeedPump {
     let waitingSince: number | undefined;
     while (!this.stopSignal.isStopped) {
       try {
-        const waiting = source.head() - this.committed;
+        const head = source.head();
+        const waiting = head - Math.max(this.committed, this.caughtUp);
         if (waiting <= 0) {
           waitingSince = undefined;
           await this.signal.wait(idleMs);
@@ -104,7 +110,8 @@ export class FeedPump {
         const documents = await source.readAfter(this.committed, batchSize);
         const last = documents[documents.length - 1];
         if (!last) {
-          await this.signal.wait(idleMs);
+          // Nothing after the checkpoint up to `head`: the numbers in between were skipped.
+          this.caughtUp = head;
           continue;
         }
         await database.unit(async () => {
@@ -113,6 +120,8 @@ export class FeedPump {
           await checkpoints.set(checkpoint, last._lsn);
         });
         this.committed = last._lsn;
+        // A short read saw everything committed before it began.
+        if (documents.length < batchSize) this.caughtUp = head;
         this.options.afterCommit?.();
         // A full batch may have left older changes behind: fold on at once. Otherwise whatever is
         // waiting now was stored after the read began.

@@ -2,12 +2,12 @@ import type { DedupRecord } from '../../shared/ports';
 import { freeTextOf } from './codec';
 import type { LocalDatabase } from './database';
 
-/** A change-log entry in the shape of a Cosmos DB change-feed item of the dedup container. */
+/** A change in the shape of a Cosmos DB change-feed item of the dedup container. */
 export type ChangeDocument = DedupRecord & { readonly _lsn: number };
 
-/** Up to `limit` changes after a sequence (exported for the driver benchmark). */
+/** Up to `limit` changes after an lsn (exported for the driver benchmark). */
 export const READ_CHANGES_SQL =
-  'SELECT lsn, id, pk, location_oid, location, camera_oid, item_name, timestamp_ms, stored_at FROM changes WHERE lsn > ? ORDER BY lsn LIMIT ?';
+  'SELECT lsn, id, pk, location_oid, location, camera_oid, item_name, timestamp_ms, stored_at FROM dedup WHERE lsn > ? ORDER BY lsn LIMIT ?';
 
 interface ChangeRow {
   lsn: number;
@@ -21,11 +21,14 @@ interface ChangeRow {
   stored_at: string;
 }
 
-/** Reads the ordered change log that the dedup store appends to. */
+/**
+ * Reads the dedup store's records in lsn order: its change feed (schema.ts, version 4). Records live
+ * as long as the dedup store keeps them, which is until they are both expired and tallied.
+ */
 export class ChangeLog {
   constructor(private readonly database: LocalDatabase) {}
 
-  /** Up to `limit` changes after sequence `after`, in order. */
+  /** Up to `limit` changes after lsn `after`, in order. */
   readAfter(after: number, limit: number): Promise<ChangeDocument[]> {
     return this.database.read(() => {
       const rows = this.database.statement(READ_CHANGES_SQL).all([after, limit]) as unknown as ChangeRow[];
@@ -41,10 +44,5 @@ export class ChangeLog {
         storedAt: row.stored_at,
       }));
     });
-  }
-
-  /** Drops changes every consumer has passed; the sequence keeps growing regardless (AUTOINCREMENT). */
-  purgeThrough(sequence: number): Promise<number> {
-    return this.database.write(() => this.database.statement('DELETE FROM changes WHERE lsn <= ?').run([sequence]).changes);
   }
 }

@@ -8,9 +8,10 @@ import type { LocalDatabase } from './database';
  * strings, which would cut a name at an embedded U+0000, so such a name is stored as a BLOB of its
  * JSON literal instead. Larger JSON payloads (counter states) are bound as UTF-8 BLOBs.
  */
-export const SCHEMA_VERSION = '3';
+export const SCHEMA_VERSION = '4';
 
-// Functions of the table name, so that the version 1 migration can build the new layout beside the old.
+// The version 2 and 3 layout of the dedup facts and the change log, as functions of the table name, so
+// that the version 1 migration can build that layout beside its own; version 4 merges the two.
 const dedupTable = (name: string): string => `
 CREATE TABLE IF NOT EXISTS ${name} (
   pk TEXT NOT NULL,
@@ -34,14 +35,36 @@ CREATE TABLE IF NOT EXISTS ${name} (
   stored_at TEXT NOT NULL
 );`;
 
+/**
+ * Version 4: the dedup table is its own change feed, as a Cosmos DB container's change feed is its
+ * items. `lsn` orders the records as they were created (the `_lsn` the tally stage reads); the unique
+ * index over the live records is the create-only check. An id stored again after its TTL supersedes
+ * its old record rather than replacing it, so an old change the tally stage has not read yet stays
+ * in the feed until it has; the purge only drops records that are expired *and* tallied.
+ * camera_oid, timestamp_ms and stored_at are NULL only for ids carried over from a version 3 store
+ * whose change had already been tallied (at negative lsn, below every feed position).
+ */
+const recordsTable = (name: string): string => `
+CREATE TABLE IF NOT EXISTS ${name} (
+  lsn INTEGER PRIMARY KEY AUTOINCREMENT,
+  pk TEXT NOT NULL,
+  id TEXT NOT NULL,
+  location_oid TEXT NOT NULL,
+  location TEXT,
+  camera_oid TEXT,
+  item_name TEXT NOT NULL,
+  timestamp_ms INTEGER,
+  stored_at TEXT,
+  stored_ms INTEGER NOT NULL,
+  superseded INTEGER NOT NULL DEFAULT 0
+);`;
+
 const SCHEMA = `
 -- location_oid, item_name: the first copy's facts, kept to tell a conflicting copy from an identical one.
-${dedupTable('dedup')}
+-- AUTOINCREMENT: an lsn is never handed out twice, even after the records below it are purged.
+${recordsTable('dedup')}
+CREATE UNIQUE INDEX IF NOT EXISTS dedup_live_ids ON dedup (pk, id) WHERE superseded = 0;
 CREATE INDEX IF NOT EXISTS dedup_by_stored ON dedup (stored_ms);
-
--- The stored records, in the order they were created. AUTOINCREMENT: a sequence is never handed out
--- twice, even after the aggregated head is purged.
-${changesTable('changes')}
 
 -- Tallies between the two aggregation stages (shared/domain/tallies.ts), in creation order. doc: the
 -- tally as JSON, a UTF-8 BLOB. AUTOINCREMENT, as for changes: the aggregator's checkpoint is a seq.
@@ -92,9 +115,17 @@ export function ensureSchema(database: LocalDatabase): void {
   db.exec('BEGIN IMMEDIATE');
   try {
     const stored = storedSchemaVersion(database);
-    if (stored === '1') migrateFromVersion1(database);
-    db.exec(SCHEMA);
-    if (stored === '1' || stored === '2') migrateFromVersion2(database);
+    const older = stored === '1' || stored === '2' || stored === '3';
+    // A version this code does not know is left alone: opening the store then fails on its pinned
+    // SCHEMA_VERSION, with a message naming both versions.
+    if (stored === undefined || stored === SCHEMA_VERSION || older) {
+      // Each step takes the layout of the version before it; the tables new in a version come with SCHEMA.
+      if (stored === '1') migrateFromVersion1(database);
+      if (stored === '1' || stored === '2') migrateFromVersion2(database);
+      if (older) migrateFromVersion3(database);
+      db.exec(SCHEMA);
+      if (older) db.run("UPDATE meta SET value = ? WHERE key = 'SCHEMA_VERSION'", [SCHEMA_VERSION]);
+    }
     db.exec('COMMIT');
   } catch (error) {
     if (db.inTransaction) db.exec('ROLLBACK');
@@ -169,15 +200,46 @@ function migrateFromVersion1(database: LocalDatabase): void {
 }
 
 /**
- * Version 2 folded the change log straight into the counters. Version 3 tallies it first (the new
- * `tallies` table comes with the schema): the change log's checkpoint now belongs to the tally
+ * Version 2 folded the change log straight into the counters. Version 3 tallies it first (the
+ * `tallies` tables come with the schema): the change log's checkpoint now belongs to the tally
  * stage. The counters' watermarks already hold the last change folded per partition, which is
  * exactly what the tally stage's watermarks mean, so the counters carry over as they are.
  */
 function migrateFromVersion2(database: LocalDatabase): void {
+  database.db.run("UPDATE checkpoints SET consumer = 'changes/tally' WHERE consumer = 'changes/aggregate'");
+}
+
+/**
+ * Version 3 kept the dedup facts and the change log in two tables; version 4 keeps one record per
+ * stored detection (see recordsTable). Every change still in the log becomes a record at its own lsn,
+ * so the tally stage reads on from its checkpoint as before: the newest change of an id is its live
+ * record, with the store time of its dedup row (0 if that row was already purged: expired); an older
+ * change of the same id (stored again after its TTL) becomes a superseded record. An id whose change
+ * was already tallied and purged keeps only its facts, at a negative lsn no feed position reaches.
+ * The lsn sequence goes on from the change log's.
+ */
+function migrateFromVersion3(database: LocalDatabase): void {
   const { db } = database;
-  db.run("UPDATE checkpoints SET consumer = 'changes/tally' WHERE consumer = 'changes/aggregate'");
-  db.run("UPDATE meta SET value = ? WHERE key = 'SCHEMA_VERSION'", [SCHEMA_VERSION]);
+  db.exec(recordsTable('dedup_v4'));
+  db.exec(`
+    INSERT INTO dedup_v4 (lsn, pk, id, location_oid, location, camera_oid, item_name, timestamp_ms, stored_at, stored_ms, superseded)
+    SELECT c.lsn, c.pk, c.id, c.location_oid, c.location, c.camera_oid, c.item_name, c.timestamp_ms, c.stored_at,
+           CASE WHEN newest.lsn = c.lsn THEN coalesce(d.stored_ms, 0) ELSE 0 END,
+           CASE WHEN newest.lsn = c.lsn THEN 0 ELSE 1 END
+    FROM changes c
+    JOIN (SELECT pk, id, max(lsn) AS lsn FROM changes GROUP BY pk, id) newest ON newest.pk = c.pk AND newest.id = c.id
+    LEFT JOIN dedup d ON d.pk = c.pk AND d.id = c.id;
+    INSERT INTO dedup_v4 (lsn, pk, id, location_oid, item_name, stored_ms)
+    SELECT -row_number() OVER (ORDER BY d.stored_ms, d.pk, d.id), d.pk, d.id, d.location_oid, d.item_name, d.stored_ms
+    FROM dedup d
+    WHERE NOT EXISTS (SELECT 1 FROM changes c WHERE c.pk = d.pk AND c.id = d.id);
+  `);
+  const sequence = (db.get("SELECT seq FROM sqlite_sequence WHERE name = 'changes'") as { seq: number } | null)?.seq ?? 0;
+  db.exec('DROP TABLE changes');
+  db.exec('DROP TABLE dedup');
+  db.exec('ALTER TABLE dedup_v4 RENAME TO dedup');
+  db.run("DELETE FROM sqlite_sequence WHERE name IN ('changes', 'dedup', 'dedup_v4')");
+  db.run("INSERT INTO sqlite_sequence (name, seq) VALUES ('dedup', ?)", [sequence]);
 }
 
 /** Streams the rows of a query (a table may be larger than memory), then frees the statement. */

@@ -127,4 +127,31 @@ describe('FeedPump', () => {
     await until(() => next.length === 1);
     expect(next[0]?.map((document) => document.id)).toEqual(['1', '2']);
   });
+
+  it('reads past the lsns that duplicates used up, and ends with no backlog, also after a restart', async () => {
+    const batches = startPump({ batchSize: 1_000, lingerMs: 0 });
+    // The copies of '1' and '2' store nothing but use up lsns: the head runs ahead of the last change.
+    await storeDetections(['1', '2', '1', '2']);
+    await until(() => pump?.backlog() === 0);
+    expect(store.dedup.head()).toBe(2);
+    await storeDetections(['3', '1']);
+    await until(() => pump?.backlog() === 0);
+    expect(batches.flat().map((document) => [document.id, document._lsn])).toEqual([
+      ['1', 1],
+      ['2', 2],
+      ['3', 5],
+    ]);
+    await pump?.stop();
+
+    // After a restart the head is SQLite's sequence (6, the last copy's), beyond the checkpoint (5).
+    await store.close();
+    store = openLocalStore(join(workspace, 'store.sqlite'), { dedupTtlSeconds: 3600, dedupPartitions: 64 });
+    expect(store.dedup.head()).toBe(6);
+    const next = startPump({ batchSize: 1_000, lingerMs: 0 });
+    await until(() => pump?.backlog() === 0);
+    await storeDetections(['4']);
+    await until(() => next.length === 1);
+    expect(next[0]?.map((document) => [document.id, document._lsn])).toEqual([['4', 7]]);
+    await until(() => pump?.backlog() === 0);
+  });
 });

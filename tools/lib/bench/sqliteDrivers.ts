@@ -1,7 +1,7 @@
 /**
  * Compares SQLite drivers on the local store's own per-event statements: the dedup store's
- * create-only insert with its change-log append (in transactions of `--batch` events), then the
- * change pump's reads. It answers one question of docs/performance.md: would a native driver make the
+ * create-only insert of a record (in transactions of `--batch` events), then the tally pump's reads
+ * of the same records as its change feed. It answers one question of docs/performance.md: would a native driver make the
  * store cheaper per event than the WASM one the project ships?
  *
  *   npx tsx tools/lib/bench/sqliteDrivers.ts                  # node-sqlite3-wasm alone
@@ -20,7 +20,7 @@ import { dedupPartitionOf } from '../../../shared/domain/partitioning';
 import { openLocalStore } from '../../../local/store';
 import { READ_CHANGES_SQL } from '../../../local/store/changeLog';
 import { TUNING_PRAGMAS } from '../../../local/store/database';
-import { APPEND_CHANGE_SQL, INSERT_DEDUP_SQL } from '../../../local/store/dedupStore';
+import { CREATE_RECORD_SQL } from '../../../local/store/dedupStore';
 import { formatCount, formatHelp, type OptionSpec, parseOptions, UsageError } from '../cli';
 
 const OPTIONS: readonly OptionSpec[] = [
@@ -122,10 +122,8 @@ const DRIVERS: readonly Driver[] = [
 
 const ITEMS = ['car', 'bus', 'bicycle', 'pedestrian', 'truck', 'tram', 'motorbike', 'van', 'scooter', 'dog'];
 
-interface Row {
-  readonly dedup: Value[];
-  readonly change: Value[];
-}
+/** The values CREATE_RECORD_SQL binds. */
+type Row = readonly Value[];
 
 /** The records of one run, 5 % of them repeating an earlier id, as the store's bound values. */
 function makeRows(total: number, ids: 'random' | 'sequential'): Row[] {
@@ -142,10 +140,7 @@ function makeRows(total: number, ids: 'random' | 'sequential'): Row[] {
     const pk = dedupPartitionOf(id, 64);
     const location = String(1000 + (index % 100));
     const item = ITEMS[index % ITEMS.length] as string;
-    rows.push({
-      dedup: [pk, id, location, item, Date.now()],
-      change: [id, pk, location, 'Market Square', '7', item, 1_700_000_000_000 + index, storedAt],
-    });
+    rows.push([pk, id, location, 'Market Square', '7', item, 1_700_000_000_000 + index, storedAt, Date.now()]);
   }
   return rows;
 }
@@ -170,15 +165,11 @@ function measure(driver: Driver, template: string, workspace: string, rows: read
   try {
     connection.exec('PRAGMA journal_mode = WAL');
     for (const pragma of TUNING_PRAGMAS) connection.exec(pragma);
-    const insert = connection.prepare(INSERT_DEDUP_SQL);
-    const append = connection.prepare(APPEND_CHANGE_SQL);
+    const create = connection.prepare(CREATE_RECORD_SQL);
     const writeStarted = process.cpuUsage();
     for (let start = 0; start < rows.length; start += batch) {
       connection.exec('BEGIN IMMEDIATE');
-      for (const row of rows.slice(start, start + batch)) {
-        insert.run(row.dedup);
-        append.run(row.change);
-      }
+      for (const row of rows.slice(start, start + batch)) create.run(row);
       connection.exec('COMMIT');
     }
     const writeMs = cpuMs(writeStarted);
@@ -242,7 +233,7 @@ async function main(): Promise<void> {
         if (!previous || figures.writeUs + figures.readUs < previous.writeUs + previous.readUs) best.set(driver, figures);
       }
     }
-    console.log(`${'driver'.padEnd(52)}${'SQLite'.padEnd(10)}${'insert + append'.padStart(16)}${'change read'.padStart(14)}`);
+    console.log(`${'driver'.padEnd(52)}${'SQLite'.padEnd(10)}${'create'.padStart(16)}${'change read'.padStart(14)}`);
     for (const [driver, figures] of best) {
       console.log(
         `${driver.name.padEnd(52)}${figures.version.padEnd(10)}${figures.writeUs.toFixed(2).padStart(16)}${figures.readUs.toFixed(2).padStart(14)}`,
