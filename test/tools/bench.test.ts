@@ -9,7 +9,7 @@ import { type BenchResults, formatMarkdown, HISTORY_HEADER, historyLine, targets
 import { descendantsOf, readVmMb, urlFromRuntimeFile } from '../../tools/lib/bench/runtime';
 import { percentile, summarizeLatencies } from '../../tools/lib/bench/stats';
 import { buildBodies, createGenerator, isProbeLocation, PROBE_LOCATION_BASE, probeEvent, withProbe } from '../../tools/lib/bench/workload';
-import { formatHelp } from '../../tools/lib/cli';
+import { formatHelp, optionsOrHelp, runTool, UsageError } from '../../tools/lib/cli';
 import { DetectionGenerator } from '../../tools/lib/generator';
 
 const temp: string[] = [];
@@ -431,5 +431,39 @@ describe('profile summary', () => {
       'ingest (decode, validate, dedup create)': 5,
       'SQLite outside the stages (commits, change log, checkpoints)': 2,
     });
+  });
+});
+
+describe('small tools (tools/lib/cli)', () => {
+  const specs = [{ name: 'events', kind: 'integer', min: 1, placeholder: '<n>', default: 10, description: 'How many.' }] as const;
+  const help = { usage: 'tsx tool.ts [options]', summary: 'Does one thing.' };
+
+  it('parses options, or prints the help and answers nothing for --help', () => {
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      expect(optionsOrHelp(['--events', '3'], specs, help)?.number('events')).toBe(3);
+      expect(log).not.toHaveBeenCalled();
+      expect(optionsOrHelp(['--help'], specs, help)).toBeUndefined();
+      expect(String(log.mock.calls[0]?.[0])).toMatch(/Usage: tsx tool\.ts \[options\][\s\S]*Does one thing\.[\s\S]*--events <n>/);
+    } finally {
+      log.mockRestore();
+    }
+  });
+
+  it('exits 2 for a usage error and 1 for any other failure, with the message', async () => {
+    const error = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const exitCode = process.exitCode;
+    try {
+      runTool(() => Promise.reject(new UsageError('--events must be a whole number')));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(process.exitCode).toBe(2);
+      runTool(() => Promise.reject(new Error('disk full')));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(process.exitCode).toBe(1);
+      expect(error.mock.calls.map((call): unknown => call[0])).toEqual(['--events must be a whole number', 'disk full']);
+    } finally {
+      process.exitCode = exitCode;
+      error.mockRestore();
+    }
   });
 });

@@ -209,3 +209,26 @@ export function startProgress(options: ProgressOptions): Progress {
     },
   };
 }
+
+/**
+ * Parses the options of a small tool, or prints its help and answers undefined for `--help`. The
+ * help's options are `specs`.
+ */
+export function optionsOrHelp(
+  argv: readonly string[],
+  specs: readonly OptionSpec[],
+  help: Omit<HelpText, 'options'>,
+): ParsedOptions | undefined {
+  const options = parseOptions(argv, specs);
+  if (!options.help) return options;
+  console.log(formatHelp({ ...help, options: specs }));
+  return undefined;
+}
+
+/** Runs a tool's main: a failure prints its message and exits 2 for a usage error, 1 otherwise. */
+export function runTool(main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = error instanceof UsageError ? 2 : 1;
+  });
+}

@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { dedupPartitionOf } from '../../../shared/domain/partitioning';
 import type { DedupRecord } from '../../../shared/ports';
 import { openLocalStore } from '../../../local/store';
-import { formatCount, formatHelp, type OptionSpec, parseOptions, UsageError } from '../cli';
+import { formatCount, type OptionSpec, optionsOrHelp, runTool, UsageError } from '../cli';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'events', kind: 'integer', min: 10_000, placeholder: '<n>', default: 1_500_000, description: 'Events to store in all.' },
@@ -38,17 +38,11 @@ function randomInt64(): string {
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2), OPTIONS);
-  if (options.help) {
-    console.log(
-      formatHelp({
-        usage: 'tsx tools/lib/bench/dedupMicro.ts [options]',
-        summary: 'Measures µs per event of the local dedup store as its table grows.',
-        options: OPTIONS,
-      }),
-    );
-    return;
-  }
+  const options = optionsOrHelp(process.argv.slice(2), OPTIONS, {
+    usage: 'tsx tools/lib/bench/dedupMicro.ts [options]',
+    summary: 'Measures µs per event of the local dedup store as its table grows.',
+  });
+  if (!options) return;
   const total = options.number('events');
   const batchSize = options.number('batch');
   const duplicateShare = options.number('duplicates');
@@ -135,7 +129,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exitCode = 1;
-});
+runTool(main);

@@ -21,7 +21,7 @@ import { openLocalStore } from '../../../local/store';
 import { READ_CHANGES_SQL } from '../../../local/store/changeLog';
 import { TUNING_PRAGMAS } from '../../../local/store/database';
 import { CREATE_RECORD_SQL } from '../../../local/store/dedupStore';
-import { formatCount, formatHelp, type OptionSpec, parseOptions, UsageError } from '../cli';
+import { formatCount, type OptionSpec, optionsOrHelp, runTool, UsageError } from '../cli';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'events', kind: 'integer', min: 10_000, placeholder: '<n>', default: 300_000, description: 'Events to store per driver.' },
@@ -190,17 +190,11 @@ function measure(driver: Driver, template: string, workspace: string, rows: read
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2), OPTIONS);
-  if (options.help) {
-    console.log(
-      formatHelp({
-        usage: 'tsx tools/lib/bench/sqliteDrivers.ts [options]',
-        summary: 'CPU µs per event of the local store’s ingest statements under each installed SQLite driver.',
-        options: OPTIONS,
-      }),
-    );
-    return;
-  }
+  const options = optionsOrHelp(process.argv.slice(2), OPTIONS, {
+    usage: 'tsx tools/lib/bench/sqliteDrivers.ts [options]',
+    summary: 'CPU µs per event of the local store’s ingest statements under each installed SQLite driver.',
+  });
+  if (!options) return;
   const ids = options.string('ids');
   if (ids !== 'random' && ids !== 'sequential') throw new UsageError(`--ids must be random or sequential, got "${ids}"`);
   const total = options.number('events');
@@ -244,7 +238,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exitCode = error instanceof UsageError ? 2 : 1;
-});
+runTool(main);
