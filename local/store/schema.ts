@@ -221,6 +221,8 @@ function migrateFromVersion2(database: LocalDatabase): void {
 function migrateFromVersion3(database: LocalDatabase): void {
   const { db } = database;
   db.exec(recordsTable('dedup_v4'));
+  // Both statements below look changes up by id; without this index the second is quadratic.
+  db.exec('CREATE INDEX changes_by_id ON changes (pk, id, lsn)');
   db.exec(`
     INSERT INTO dedup_v4 (lsn, pk, id, location_oid, location, camera_oid, item_name, timestamp_ms, stored_at, stored_ms, superseded)
     SELECT c.lsn, c.pk, c.id, c.location_oid, c.location, c.camera_oid, c.item_name, c.timestamp_ms, c.stored_at,
