@@ -63,7 +63,7 @@ export interface LocalRuntime {
   readonly handlers: FunctionHandlers;
   readonly routes: RouteTable;
   readonly ingestPump: LogConsumer;
-  /** Feeds the dedup store's change log to `tally` (stage one of aggregation). */
+  /** Feeds the dedup store's records, in lsn order, to `tally` (stage one of aggregation). */
   readonly tallyPump: FeedPump;
   /** Feeds the tallies to `aggregate` (stage two). */
   readonly aggregatePump: FeedPump;

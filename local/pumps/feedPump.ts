@@ -7,7 +7,7 @@ import { backoffMs, StopSignal, WakeSignal } from './signal';
 
 export type FeedHandler = (documents: unknown[], context: InvocationContext) => Promise<void>;
 
-/** An ordered log read like a Cosmos DB change feed: the dedup store's change log, or the tallies. */
+/** An ordered log read like a Cosmos DB change feed: the dedup store's records, or the tallies. */
 export interface FeedSource {
   /**
    * The highest committed sequence. Sequences may skip numbers (the dedup store's lsn skips one for

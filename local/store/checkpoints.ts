@@ -3,7 +3,7 @@ import { systemClock } from '../../shared/ports';
 import type { LocalDatabase } from './database';
 
 /**
- * Per-consumer positions (event-log partitions, the change log). Setting one inside a unit commits
+ * Per-consumer positions (event-log partitions, the change feed, the tallies). Setting one inside a unit commits
  * it atomically with the unit's effects, which is what makes a consumer exactly-once across crashes.
  */
 export class CheckpointStore {

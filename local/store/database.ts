@@ -45,7 +45,7 @@ export const TUNING_PRAGMAS: readonly string[] = [
   `PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`,
   'PRAGMA foreign_keys = OFF',
   // The page cache lives in WASM memory, which grows and never shrinks: 16 MB holds the hot pages
-  // (counters, the change log's tail, the dedup index's upper levels); the rest comes from the OS.
+  // (counters, the change feed's tail, the dedup index's upper levels); the rest comes from the OS.
   'PRAGMA cache_size = -16384',
   'PRAGMA temp_store = MEMORY',
 ];

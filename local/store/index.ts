@@ -28,7 +28,7 @@ export interface LocalStore {
   readonly database: LocalDatabase;
   readonly dedup: SqliteDedupStore;
   readonly changes: ChangeLog;
-  /** The change log as the `tally` stage reads it, like the dedup container's change feed. */
+  /** The dedup records in lsn order as the `tally` stage reads them, like the dedup container's change feed. */
   readonly changeFeed: { head(): number; readAfter(after: number, limit: number): Promise<ChangeDocument[]> };
   readonly tallies: SqliteTallyStore;
   readonly counters: SqliteCounterStore;

@@ -429,7 +429,7 @@ describe('profile summary', () => {
     const shares = Object.fromEntries(stageBreakdown(pipelineProfile()).map((stage) => [stage.name, stage.ms]));
     expect(shares).toEqual({
       'ingest (decode, validate, dedup create)': 5,
-      'SQLite outside the stages (commits, change log, checkpoints)': 2,
+      'SQLite outside the stages (commits, change feed, checkpoints)': 2,
     });
   });
 });

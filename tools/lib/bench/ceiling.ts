@@ -2,7 +2,7 @@
  * The in-memory ceiling: the pipeline's per-event work with no I/O at all. JSON array bodies, like the
  * ones the benchmark POSTs, go through the same parse (parseEventRows) and validation (validateEvent)
  * as the runtime, then a Set of detection ids and a Map of counts per (location, window, item). What the
- * runtime does beyond this loop (HTTP, the event log, SQLite, the change log, counters) is the cost the
+ * runtime does beyond this loop (HTTP, the event log, SQLite, the change feed, counters) is the cost the
  * ratio throughput / ceiling exposes.
  */
 import { performance } from 'node:perf_hooks';

@@ -1,6 +1,6 @@
 /**
  * Microbenchmark of the local dedup store alone: `SqliteDedupStore.createMany` (the create-only insert
- * and its change-log append) in transactions of `--batch` events while the table grows, with a figure
+ * of each record, which is also its change) in transactions of `--batch` events while the table grows, with a figure
  * per `--report-every` events. It isolates the cost that bounds the local runtime's ingest (see
  * docs/performance.md), without HTTP, the event log or the aggregator.
  *

@@ -129,7 +129,7 @@ export const RUNTIME_STAGES: readonly Stage[] = [
   { name: 'aggregate (fold, counter commits)', file: /shared\/pipeline\/aggregate\.ts/ },
   { name: 'queries (top-items, health)', file: /shared\/pipeline\/(topItems|health)\.ts|functions\/(topItems|health)\.ts/ },
   { name: 'event log (append, read)', file: /local\/eventlog\// },
-  { name: 'SQLite outside the stages (commits, change log, checkpoints)', file: /node-sqlite3-wasm|local\/store\// },
+  { name: 'SQLite outside the stages (commits, change feed, checkpoints)', file: /node-sqlite3-wasm|local\/store\// },
   { name: 'HTTP server', file: /local\/server\.ts|node:_http|node:http/ },
 ];
 
@@ -185,7 +185,7 @@ export function stageBreakdown(profile: CpuProfile, stages: readonly Stage[] = R
  */
 export const RUNTIME_COMPONENTS: readonly Stage[] = [
   { name: 'dedup store: create-only insert', file: /local\/store\/dedupStore\.ts/ },
-  { name: 'change log: read', file: /local\/store\/changeLog\.ts/ },
+  { name: 'change feed: read', file: /local\/store\/changeLog\.ts/ },
   { name: 'counter store: read, commit', file: /local\/store\/counterStore\.ts/ },
   { name: 'tally store', file: /local\/store\/tallyStore\.ts/ },
   { name: 'capture: Avro, upload to Azurite', file: /local\/capture\.ts|shared\/capture\/|@azure\/(storage-blob|core-)/ },
