@@ -1,7 +1,7 @@
 /**
  * Microbenchmark of the local dedup store alone: `SqliteDedupStore.createMany` (the create-only insert
- * of each record, which is also its change) in transactions of `--batch` events while the table grows, with a figure
- * per `--report-every` events. It isolates the cost that bounds the local runtime's ingest (see
+ * of each record, which is also its change) in transactions of `--batch` events while the table
+ * grows, with a figure per `--report-every` events. It isolates the cost that bounds the local runtime's ingest (see
  * docs/performance.md), without HTTP, the event log or the aggregator.
  *
  *   npx tsx tools/lib/bench/dedupMicro.ts                    # 1.5M random 64-bit ids, 10,000 per transaction
@@ -10,15 +10,13 @@
  * Like the runtime, it checkpoints the WAL between reports (the maintenance timer's work); that time
  * is counted in the figure of the interval it ends.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { dedupPartitionOf } from '../../../shared/domain/partitioning';
-import type { DedupRecord } from '../../../shared/ports';
 import { openLocalStore } from '../../../local/store';
-import { formatCount, type OptionSpec, optionsOrHelp, runTool, UsageError } from '../cli';
+import { formatCount, type OptionSpec, optionsOrHelp, runTool } from '../cli';
+import { dedupRecordSource, idPattern } from './dedupRecords';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'events', kind: 'integer', min: 10_000, placeholder: '<n>', default: 1_500_000, description: 'Events to store in all.' },
@@ -28,14 +26,6 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'ids', kind: 'string', placeholder: 'random|sequential', default: 'random', description: 'How detection ids are drawn.' },
   { name: 'partitions', kind: 'integer', min: 1, placeholder: '<n>', default: 64, description: 'DEDUP_PARTITIONS.' },
 ];
-
-const ITEMS = ['car', 'bus', 'bicycle', 'pedestrian', 'truck', 'tram', 'motorbike', 'van', 'scooter', 'dog'];
-/** Duplicates copy one of this many latest ids, as the bench's generator does. */
-const DUPLICATE_MEMORY = 10_000;
-
-function randomInt64(): string {
-  return randomBytes(8).readBigInt64LE().toString();
-}
 
 async function main(): Promise<void> {
   const options = optionsOrHelp(process.argv.slice(2), OPTIONS, {
@@ -48,34 +38,11 @@ async function main(): Promise<void> {
   const duplicateShare = options.number('duplicates');
   const reportEvery = options.number('report-every');
   const partitions = options.number('partitions');
-  const idKind = options.string('ids');
-  if (idKind !== 'random' && idKind !== 'sequential') throw new UsageError(`--ids must be random or sequential, got "${idKind}"`);
-  let sequence = 1_000_000_000_000;
-  const nextId = idKind === 'random' ? randomInt64 : () => String((sequence += 1));
+  const idKind = idPattern(options.string('ids'));
 
   const workspace = mkdtempSync(join(tmpdir(), 'dedup-micro-'));
   const store = openLocalStore(join(workspace, 'store.sqlite'), { dedupTtlSeconds: 3600, dedupPartitions: partitions });
-  const recent: string[] = [];
-  const makeRecord = (): DedupRecord => {
-    let id: string;
-    if (recent.length > 0 && Math.random() < duplicateShare) {
-      id = recent[Math.floor(Math.random() * recent.length)] as string;
-    } else {
-      id = nextId();
-      if (recent.length < DUPLICATE_MEMORY) recent.push(id);
-      else recent[Math.floor(Math.random() * DUPLICATE_MEMORY)] = id;
-    }
-    return {
-      id,
-      pk: dedupPartitionOf(id, partitions),
-      locationOid: String(1000 + Math.floor(Math.random() * 100)),
-      location: 'Market Square',
-      cameraOid: '7',
-      itemName: ITEMS[Math.floor(Math.random() * ITEMS.length)] as string,
-      timestampMs: Date.now(),
-      storedAt: new Date().toISOString(),
-    };
-  };
+  const makeRecord = dedupRecordSource({ ids: idKind, duplicateShare, partitions });
 
   console.log(
     `dedup store: ${formatCount(total)} events, ${idKind} ids, ${formatCount(batchSize)} per transaction, ${duplicateShare * 100} % duplicates`,

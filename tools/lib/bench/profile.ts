@@ -57,14 +57,19 @@ function labelOf(node: ProfileNode): string {
   return where.startsWith('node:') ? `${name} (${where}:${lineNumber + 1})` : `${name} (${where})`;
 }
 
-export function summarizeProfile(profile: CpuProfile, top = 15): ProfileSummary {
+/** The nodes of a profile by id, and each node's parent: what walking a sample's stack needs. */
+function indexNodes(profile: CpuProfile): { byId: Map<number, ProfileNode>; parentOf: Map<number, number> } {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parentOf = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+  return { byId, parentOf };
+}
+
+export function summarizeProfile(profile: CpuProfile, top = 15): ProfileSummary {
+  const { byId, parentOf } = indexNodes(profile);
   const selfById = new Map<number, number>();
   profile.samples.forEach((id, index) => selfById.set(id, (selfById.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0) / 1000));
   const totalMs = [...selfById.values()].reduce((sum, ms) => sum + ms, 0);
-
-  const parentOf = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
 
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
@@ -141,9 +146,7 @@ export interface StageCost {
 
 /** Each busy sample of a profile with the files on its stack, leaf first. */
 function busySamples(profile: CpuProfile): { ms: number; leaf: string; files: string[] }[] {
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const parentOf = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+  const { byId, parentOf } = indexNodes(profile);
   const samples: { ms: number; leaf: string; files: string[] }[] = [];
   profile.samples.forEach((id, index) => {
     const leaf = byId.get(id);

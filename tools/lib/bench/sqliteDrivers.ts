@@ -16,12 +16,12 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database as WasmDatabase, type Statement as WasmStatement } from 'node-sqlite3-wasm';
-import { dedupPartitionOf } from '../../../shared/domain/partitioning';
 import { openLocalStore } from '../../../local/store';
 import { READ_CHANGES_SQL } from '../../../local/store/changeLog';
 import { TUNING_PRAGMAS } from '../../../local/store/database';
 import { CREATE_RECORD_SQL } from '../../../local/store/dedupStore';
-import { formatCount, type OptionSpec, optionsOrHelp, runTool, UsageError } from '../cli';
+import { formatCount, type OptionSpec, optionsOrHelp, runTool } from '../cli';
+import { dedupRecordSource, type IdPattern, idPattern } from './dedupRecords';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'events', kind: 'integer', min: 10_000, placeholder: '<n>', default: 300_000, description: 'Events to store per driver.' },
@@ -120,29 +120,26 @@ const DRIVERS: readonly Driver[] = [
   },
 ];
 
-const ITEMS = ['car', 'bus', 'bicycle', 'pedestrian', 'truck', 'tram', 'motorbike', 'van', 'scooter', 'dog'];
-
 /** The values CREATE_RECORD_SQL binds. */
 type Row = readonly Value[];
 
-/** The records of one run, 5 % of them repeating an earlier id, as the store's bound values. */
-function makeRows(total: number, ids: 'random' | 'sequential'): Row[] {
-  const rows: Row[] = [];
-  const seen: string[] = [];
-  const storedAt = new Date().toISOString();
-  for (let index = 0; index < total; index += 1) {
-    const fresh =
-      ids === 'sequential'
-        ? String(1_000_000_000_000 + index)
-        : (BigInt(Math.floor(Math.random() * 2 ** 53)) * 1024n + BigInt(index % 1024)).toString();
-    const id = seen.length > 0 && index % 20 === 19 ? (seen[Math.floor(Math.random() * seen.length)] as string) : fresh;
-    seen.push(id);
-    const pk = dedupPartitionOf(id, 64);
-    const location = String(1000 + (index % 100));
-    const item = ITEMS[index % ITEMS.length] as string;
-    rows.push([pk, id, location, 'Market Square', '7', item, 1_700_000_000_000 + index, storedAt, Date.now()]);
-  }
-  return rows;
+/** The records of one run, as the store's bound values (names are plain: no `freeText` needed). */
+function makeRows(total: number, ids: IdPattern): Row[] {
+  const next = dedupRecordSource({ ids, duplicateShare: 0.05, partitions: 64 });
+  return Array.from({ length: total }, () => {
+    const record = next();
+    return [
+      record.pk,
+      record.id,
+      record.locationOid,
+      record.location,
+      record.cameraOid,
+      record.itemName,
+      record.timestampMs,
+      record.storedAt,
+      Date.now(),
+    ];
+  });
 }
 
 interface Figures {
@@ -195,8 +192,7 @@ async function main(): Promise<void> {
     summary: 'CPU µs per event of the local store’s ingest statements under each installed SQLite driver.',
   });
   if (!options) return;
-  const ids = options.string('ids');
-  if (ids !== 'random' && ids !== 'sequential') throw new UsageError(`--ids must be random or sequential, got "${ids}"`);
+  const ids = idPattern(options.string('ids'));
   const total = options.number('events');
   const batch = options.number('batch');
   const rounds = options.number('rounds');
