@@ -1,20 +1,36 @@
 import { app, type InvocationContext } from '@azure/functions';
+import { chargesLine, requestMeter } from '../shared/charges';
 import { applyTallies } from '../shared/pipeline/aggregate';
 import { decodeTallies } from '../shared/pipeline/changes';
+import { refreshRows, workerRowsCadence } from '../shared/pipeline/refreshRows';
 import { getServices } from '../shared/services';
 
 /**
  * Cosmos DB trigger on the tallies container's change feed: folds tallies into the per-location
- * counters and their top-item rows (stage two of aggregation). The tallies container is small enough
- * to be one physical partition, so one lease, one writer: each counter is committed once per batch
- * however many leases the dedup container has. Redelivered tallies are skipped by the watermarks.
+ * counters (stage two of aggregation), then, once per ROWS_REFRESH_SECONDS, writes the flat Power BI
+ * rows of the counters that changed. The tallies container is small enough to be one physical
+ * partition, so one lease, one writer: each counter is committed once per batch however many
+ * leases the dedup container has. Redelivered tallies are skipped by the watermarks.
  */
 export async function aggregate(documents: unknown[], context: InvocationContext): Promise<void> {
   const { tallies, malformed } = decodeTallies(documents);
   for (const problem of malformed) context.warn(`aggregate: skipped a malformed tally: ${problem}`);
   const services = await getServices();
-  const summary = await applyTallies(tallies, { ...services, materializedTop: services.config.materializedTop });
-  context.log(`aggregate: ${JSON.stringify(summary)}`);
+  const { config } = services;
+  const { result, charges } = await requestMeter.measure(async () => {
+    const summary = await applyTallies(tallies, { ...services, hourlyRetentionDays: config.hourlyRetentionDays });
+    // The counters are committed: a failed rows write must not make the trigger redeliver the batch.
+    // Its rows stay due, and the next refresh (here or on the timer) writes them.
+    const rows = await workerRowsCadence
+      .maybe(services.clock.now(), config.rowsRefreshSeconds * 1000, () =>
+        refreshRows({ ...services, materializedTop: config.materializedTop, hourlyRetentionDays: config.hourlyRetentionDays }),
+      )
+      .catch((error: unknown) => context.warn(`rows refresh failed, the rows stay due: ${(error as Error).message}`));
+    return { summary, rows };
+  });
+  context.log(`aggregate: ${JSON.stringify(result.summary)}`);
+  if (result.rows) context.log(`refreshRows: ${JSON.stringify(result.rows)}`);
+  context.log(chargesLine('aggregate', 0, charges));
 }
 
 app.cosmosDB('aggregate', {

@@ -1,4 +1,5 @@
 import { app, type InvocationContext } from '@azure/functions';
+import { chargesLine, requestMeter } from '../shared/charges';
 import { type IngestMessage, ingestBatch } from '../shared/pipeline/ingest';
 import { getServices } from '../shared/services';
 
@@ -9,11 +10,11 @@ import { getServices } from '../shared/services';
  */
 export async function ingest(messages: unknown[], context: InvocationContext): Promise<void> {
   const services = await getServices();
-  const summary = await ingestBatch(toIngestMessages(messages, context), {
-    ...services,
-    dedupPartitions: services.config.dedupPartitions,
-  });
+  const { result: summary, charges } = await requestMeter.measure(() =>
+    ingestBatch(toIngestMessages(messages, context), { ...services, dedupPartitions: services.config.dedupPartitions }),
+  );
   context.log(`ingest: ${JSON.stringify(summary)}`);
+  context.log(chargesLine('ingest', summary.stored, charges));
 }
 
 /** Pairs each message with its partition and sequence number, which name its dead letters. */

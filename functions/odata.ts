@@ -10,7 +10,13 @@ export async function odata(request: HttpRequest, _context: InvocationContext): 
   const services = await getServices();
   const response = await serveODataFeed(
     { method: request.method, url: request.url, headers: request.headers },
-    { counters: services.counters, locations: services.locations, materializedTop: services.config.materializedTop },
+    {
+      counters: services.counters,
+      locations: services.locations,
+      materializedTop: services.config.materializedTop,
+      hourlyRetentionDays: services.config.hourlyRetentionDays,
+      clock: services.clock,
+    },
   );
   return { status: response.status, headers: response.headers, body: response.body };
 }

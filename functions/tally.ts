@@ -1,4 +1,5 @@
 import { app, type InvocationContext } from '@azure/functions';
+import { chargesLine, requestMeter } from '../shared/charges';
 import { decodeChanges } from '../shared/pipeline/changes';
 import { tallyChanges } from '../shared/pipeline/tally';
 import { getServices } from '../shared/services';
@@ -12,8 +13,9 @@ export async function tally(documents: unknown[], context: InvocationContext): P
   const { changes, malformed } = decodeChanges(documents);
   for (const problem of malformed) context.warn(`tally: skipped a malformed change: ${problem}`);
   const services = await getServices();
-  const summary = await tallyChanges(changes, services);
+  const { result: summary, charges } = await requestMeter.measure(() => tallyChanges(changes, services));
   context.log(`tally: ${JSON.stringify(summary)}`);
+  context.log(chargesLine('tally', 0, charges));
 }
 
 app.cosmosDB('tally', {

@@ -164,6 +164,16 @@ param instanceMemoryMB int = 2048
 @maxValue(99)
 param materializedTop int = 10
 
+@description('Seconds between writes of the flat Power BI rows (ROWS_REFRESH_SECONDS); only rows that changed are written.')
+@minValue(1)
+@maxValue(3600)
+param rowsRefreshSeconds int = 10
+
+@description('Days an hourly counter and its rows are kept after their hour ends (HOURLY_RETENTION_DAYS), through per-item TTL; all-time counters never expire.')
+@minValue(1)
+@maxValue(36500)
+param hourlyRetentionDays int = 90
+
 @description('Largest POST /api/events body in bytes (MAX_BODY_BYTES).')
 @minValue(1024)
 param maxBodyBytes int = 1048576
@@ -321,6 +331,8 @@ var appSettings = {
   DEDUP_TTL_SECONDS: string(dedupTtlSeconds)
   DEDUP_PARTITIONS: string(dedupPartitions)
   MATERIALIZED_TOP: string(materializedTop)
+  ROWS_REFRESH_SECONDS: string(rowsRefreshSeconds)
+  HOURLY_RETENTION_DAYS: string(hourlyRetentionDays)
   MAX_BODY_BYTES: string(maxBodyBytes)
   REPLAY_GUARD_MINUTES: string(replayGuardMinutes)
 }

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext, Timer } from '@azure/functions';
 
 export type FunctionHttpHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> | HttpResponseInit;
 export type TriggerHandler = (input: unknown[], context: InvocationContext) => Promise<void>;
+export type TimerHandler = (timer: Timer, context: InvocationContext) => Promise<void>;
 
 /** The real function handlers from functions/, hosted by the local runtime. */
 export interface FunctionHandlers {
@@ -14,6 +15,7 @@ export interface FunctionHandlers {
   readonly ingest: TriggerHandler;
   readonly tally: TriggerHandler;
   readonly aggregate: TriggerHandler;
+  readonly refreshRows: TimerHandler;
   /** Present once functions/odata.ts exists. */
   readonly odata: FunctionHttpHandler | undefined;
 }
@@ -35,7 +37,7 @@ export async function loadFunctionHandlers(): Promise<FunctionHandlers> {
     originalWarn(...args);
   };
   try {
-    const [events, topItems, health, locations, ingest, tally, aggregate] = await Promise.all([
+    const [events, topItems, health, locations, ingest, tally, aggregate, refreshRows] = await Promise.all([
       import('../functions/events.js'),
       import('../functions/topItems.js'),
       import('../functions/health.js'),
@@ -43,6 +45,7 @@ export async function loadFunctionHandlers(): Promise<FunctionHandlers> {
       import('../functions/ingest.js'),
       import('../functions/tally.js'),
       import('../functions/aggregate.js'),
+      import('../functions/refreshRows.js'),
     ]);
     return {
       events: events.events,
@@ -52,6 +55,7 @@ export async function loadFunctionHandlers(): Promise<FunctionHandlers> {
       ingest: ingest.ingest,
       tally: tally.tally,
       aggregate: aggregate.aggregate,
+      refreshRows: refreshRows.refreshRowsTimer,
       odata: await loadOptionalHandler('odata'),
     };
   } finally {

@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import { createBlobServiceClient } from '../shared/adapters/blob';
+import { requestMeter } from '../shared/charges';
 import type { LocalConfig } from '../shared/config';
 import type { LocationTable } from '../shared/domain/locations';
 import { type Clock, systemClock } from '../shared/ports';
@@ -12,6 +13,7 @@ import { type DatasetBOrigin, loadDatasetB, publishDatasetB } from './datasetB';
 import { EventLog } from './eventlog';
 import { type FunctionHandlers, loadFunctionHandlers } from './functions';
 import { createLogger, describeError, type Logger } from './log';
+import { createRowsTimer } from './rowsTimer';
 import { FeedPump } from './pumps/feedPump';
 import { ingestBatchHandler } from './pumps/ingestPump';
 import { LogConsumer, type LogConsumerOptions } from './pumps/logConsumer';
@@ -150,7 +152,12 @@ export async function startRuntime(config: LocalConfig, options: StartOptions = 
         (origin.uploadedFrom ? ` (uploaded from ${origin.uploadedFrom})` : ' (already in storage)'),
     );
 
-    const store = openLocalStore(layout.store, { dedupTtlSeconds: config.dedupTtlSeconds, dedupPartitions: config.dedupPartitions, clock });
+    const store = openLocalStore(layout.store, {
+      dedupTtlSeconds: config.dedupTtlSeconds,
+      dedupPartitions: config.dedupPartitions,
+      clock,
+      meter: requestMeter,
+    });
     undo.push({ name: 'the store', run: () => store.close() });
     logger.info(`store: ${layout.store} (SQLite, WAL; dedup TTL ${config.dedupTtlSeconds} s, ${config.dedupPartitions} dedup partitions)`);
 
@@ -258,6 +265,7 @@ export async function startRuntime(config: LocalConfig, options: StartOptions = 
       { name: 'ingest pump', start: () => ingestPump.start(), stop: () => ingestPump.stop() },
       { name: 'tally pump', start: () => tallyPump.start(), stop: () => tallyPump.stop() },
       { name: 'aggregate pump', start: () => aggregatePump.start(), stop: () => aggregatePump.stop() },
+      createRowsTimer(handlers.refreshRows, logger.child('refreshRows')),
       maintenance,
     );
 

@@ -1,5 +1,7 @@
 import type { BlobServiceClient } from '@azure/storage-blob';
 import { BlobDeadLetterSink } from '../shared/adapters/blob';
+import { meteredDedup, meteredMetrics, meteredTallies } from '../shared/adapters/metered';
+import { requestMeter } from '../shared/charges';
 import type { LocalConfig } from '../shared/config';
 import type { LocationTable } from '../shared/domain/locations';
 import type { Clock } from '../shared/ports';
@@ -20,7 +22,8 @@ export interface LocalServicesParts {
 
 /**
  * The Services bundle of the local host: SQLite stores, the local event log, Azurite blobs. The
- * `accepted` counter is the event log's record count (see EventLogMetrics).
+ * `accepted` counter is the event log's record count (see EventLogMetrics). Store requests are counted
+ * by operation, as the Cosmos DB adapters would make them (shared/adapters/metered.ts).
  */
 export function createLocalServices(parts: LocalServicesParts): Services {
   const { config, store } = parts;
@@ -29,10 +32,12 @@ export function createLocalServices(parts: LocalServicesParts): Services {
     host: 'local',
     config,
     clock: parts.clock,
-    dedup: store.dedup,
-    tallies: store.tallies,
+    dedup: meteredDedup(store.dedup, requestMeter),
+    tallies: meteredTallies(store.tallies, requestMeter),
     counters: store.counters,
-    metrics: new EventLogMetrics(store.metrics, parts.eventLog),
+    rows: store.counters,
+    metrics: meteredMetrics(new EventLogMetrics(store.metrics, parts.eventLog), requestMeter),
+    operations: () => requestMeter.operations(),
     deadLetters: new BlobDeadLetterSink(parts.blobService, config.deadLetterContainer, { createContainer: true }),
     publisher: new EventLogPublisher(parts.eventLog),
     locations: () => locations,

@@ -120,6 +120,18 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: 'How many ranks per location and window are kept as flat rows for Power BI.',
   },
   {
+    name: 'ROWS_REFRESH_SECONDS',
+    hosts: ['azure', 'local'],
+    defaults: { azure: '10', local: '10' },
+    description: 'How often the flat Power BI rows are rewritten from the counters (only rows that changed).',
+  },
+  {
+    name: 'HOURLY_RETENTION_DAYS',
+    hosts: ['azure', 'local'],
+    defaults: { azure: '90', local: '90' },
+    description: 'Days an hourly counter and its rows are kept after its hour ends; all-time counters never expire.',
+  },
+  {
     name: 'MAX_BODY_BYTES',
     hosts: ['azure', 'local'],
     defaults: { azure: '1048576', local: '4194304' },
@@ -213,6 +225,8 @@ export interface CommonConfig {
   dedupTtlSeconds: number;
   dedupPartitions: number;
   materializedTop: number;
+  rowsRefreshSeconds: number;
+  hourlyRetentionDays: number;
   maxBodyBytes: number;
   replayGuardMinutes: number;
 }
@@ -319,6 +333,8 @@ class SettingReader {
       dedupPartitions: this.parsed('DEDUP_PARTITIONS', positiveInt.max(10_000), 'a whole number from 1 to 10000'),
       // A Cosmos DB transactional batch holds at most 100 operations: the counter plus its rows.
       materializedTop: this.parsed('MATERIALIZED_TOP', positiveInt.max(99), 'a whole number from 1 to 99'),
+      rowsRefreshSeconds: this.parsed('ROWS_REFRESH_SECONDS', positiveInt.max(3600), 'a whole number of seconds from 1 to 3600'),
+      hourlyRetentionDays: this.parsed('HOURLY_RETENTION_DAYS', positiveInt.max(36_500), 'a whole number of days from 1 to 36500'),
       maxBodyBytes: this.parsed('MAX_BODY_BYTES', positiveInt, 'a positive number of bytes'),
       replayGuardMinutes: this.parsed('REPLAY_GUARD_MINUTES', z.coerce.number().int().min(0), 'a whole number of minutes'),
     };

@@ -59,17 +59,54 @@ export interface CounterCommit {
   readonly state: CounterState;
   /** The etag the state was computed from; null when the counter did not exist. */
   readonly expectedEtag: string | null;
-  /** The counter's flat top rows for Power BI, replacing the previous ones. */
-  readonly rows: readonly TopItemRow[];
+  /** Per-item time to live in seconds (hourly counters); undefined never expires. */
+  readonly ttlSeconds?: number;
 }
 
 export interface CounterStore {
   read(locationOid: Int64, windows: readonly CounterWindow[]): Promise<Map<CounterWindow, StoredCounter>>;
-  /** Writes atomically with the counter's rows, only if the counter still has `expectedEtag`; false if it lost a race. */
+  /**
+   * Writes the counter only if it still has `expectedEtag`; false if it lost a race. Marks its flat
+   * rows due, in the same write, so a crash before the rows are refreshed leaves them due, not wrong.
+   */
   commit(commit: CounterCommit): Promise<boolean>;
   /** Counters of the given windows (every window when omitted), of one location or all. */
   list(filter: { locationOid?: Int64; windows?: readonly CounterWindow[] }): Promise<CounterState[]>;
 }
+
+/** A counter whose flat rows reflect an older commit than its own. */
+export interface DueRows {
+  readonly state: CounterState;
+  /** The counter's etag or version: the rows write applies only while the counter still has it. */
+  readonly etag: string;
+  /** The rows as last written (none before the first write). */
+  readonly written: readonly TopItemRow[];
+}
+
+/** The flat Power BI rows, refreshed from the counters on a cadence (see pipeline/refreshRows.ts). */
+export interface RowsStore {
+  /** Every counter whose rows are due. */
+  due(): Promise<DueRows[]>;
+  /**
+   * Writes the rows that differ from `due.written` (and removes ranks that fell off), and clears the
+   * counter's due mark, atomically, only if the counter still has `due.etag`. False when the counter
+   * moved on: it is still due, and the next refresh writes its newer rows.
+   */
+  write(due: DueRows, rows: readonly TopItemRow[], ttlSeconds: number | undefined): Promise<boolean>;
+  /** Drops hourly counters and rows of hours before `oldestHour`, where the store has no TTL of its own. */
+  purgeBefore?(oldestHour: string): Promise<number>;
+}
+
+/** The Cosmos DB requests the code makes, by operation (see RequestMeter). */
+export type CosmosOperation =
+  'dedup_create' | 'dedup_conflict' | 'conflict_read' | 'tally_append' | 'counter_read' | 'counter_commit' | 'rows_write' | 'metrics';
+
+/** Records each store request by operation, with its request charge (0 where the store has none). */
+export interface RequestMeter {
+  record(operation: CosmosOperation, requestCharge: number): void;
+}
+
+export const noMeter: RequestMeter = { record: () => undefined };
 
 /** An event that could not be accepted, kept with its reason. */
 export interface DeadLetter {

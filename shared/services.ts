@@ -2,7 +2,7 @@ import { once } from './once';
 import type { CaptureArchive } from './capture/archive';
 import type { CommonConfig } from './config';
 import type { LocationTable } from './domain/locations';
-import type { Clock, CounterStore, DeadLetterSink, DedupStore, EventPublisher, MetricsStore, TallyStore } from './ports';
+import type { Clock, CounterStore, DeadLetterSink, DedupStore, EventPublisher, MetricsStore, RowsStore, TallyStore } from './ports';
 
 /**
  * What the function handlers need, built once per worker. In Azure it is made from the config by
@@ -16,6 +16,8 @@ export interface Services {
   readonly dedup: DedupStore;
   readonly tallies: TallyStore;
   readonly counters: CounterStore;
+  /** The flat Power BI rows of the counters, refreshed on a cadence. */
+  readonly rows: RowsStore;
   readonly deadLetters: DeadLetterSink;
   readonly metrics: MetricsStore;
   readonly publisher: EventPublisher;
@@ -23,6 +25,8 @@ export interface Services {
   readonly locations: () => Promise<LocationTable>;
   /** Work accepted but not yet counted, where the host can tell. */
   readonly backlog: () => Promise<Backlog>;
+  /** Store requests by operation since the worker started, where the host shows them (the local runtime). */
+  readonly operations?: () => Record<string, number>;
   /** The Event Hubs Capture files, for replay; absent where the host has no capture archive. */
   readonly captures?: CaptureArchive;
 }

@@ -174,10 +174,10 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
     }
 
     // Per location (the partition key): one counter document per window and its flat top-X rows,
-    // written together in a transactional batch. Queries filter on type, window and locationOid, and
+    // which the rows refresh writes in a transactional batch with the counter. Queries filter on type, window and locationOid, and
     // Power BI DirectQuery filters and sorts the flat rows on any column, so every scalar stays
     // indexed (opt-out policy, as the Cosmos DB docs recommend); only the counters' bulky bookkeeping,
-    // the ranked item list and the per-partition watermarks, which are rewritten on every commit and
+    // the ranked item list (and the copy the rows were written from) and the per-partition watermarks, which are rewritten and
     // never filtered on, is left out. The partition key keeps version 1 hashing, because the Power BI
     // Cosmos DB connector does not read containers with large (version 2) partition keys; it is set
     // explicitly since the default for an omitted version has differed between tools and API
@@ -187,6 +187,9 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
       properties: {
         resource: {
           id: topItemsContainerName
+          // TTL on, but nothing expires unless it sets its own ttl: hourly counters and their rows do
+          // (HOURLY_RETENTION_DAYS after their hour), all-time counters and the metrics document do not.
+          defaultTtl: -1
           partitionKey: {
             paths: [
               '/locationOid'
@@ -208,6 +211,9 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
               }
               {
                 path: '/watermarks/*'
+              }
+              {
+                path: '/rowsItems/*'
               }
               {
                 path: '/"_etag"/?'

@@ -1,7 +1,15 @@
-import { type CounterState, type CounterWindow, rowsOfCounter } from '../../shared/domain/counters';
+import type { CounterState, CounterWindow } from '../../shared/domain/counters';
 import { compareInt64, type Int64 } from '../../shared/domain/ids';
 import type { TopItemRow } from '../../shared/domain/ranking';
-import type { CounterCommit, CounterStore, StoredCounter } from '../../shared/ports';
+import {
+  type CounterCommit,
+  type CounterStore,
+  type DueRows,
+  noMeter,
+  type RequestMeter,
+  type RowsStore,
+  type StoredCounter,
+} from '../../shared/ports';
 import { jsonBlob, parseJsonColumn } from './codec';
 import type { LocalDatabase } from './database';
 
@@ -12,21 +20,22 @@ interface CounterRow {
 
 /**
  * Per-(location, window) counters on SQLite. The version number is the etag: a commit applies only
- * if the counter still has the version it was computed from.
- *
- * The flat top rows are not stored. In Azure they are documents of their own because Power BI reads
- * the container directly; here every reader (OData, `GET /api/top-items`) works from the counters,
- * and a commit's rows are always `rowsOfCounter(state, n)` (the aggregate use-case computes them
- * so). Keeping only `n` (`row_count`) and deriving the rows on read spares each commit a delete and
- * up to `MATERIALIZED_TOP` inserts, the bulk of its work, while `rows()` answers as before.
+ * if the counter still has the version it was computed from, and sets `rows_due`. The flat top rows
+ * (what Power BI reads in Azure) are written on a cadence as one JSON column, `rows`, conditional on
+ * the version they were computed from; they leave the version alone, so a rows write never makes
+ * the aggregator's next commit lose. Counts requests as the Cosmos DB adapter would make them.
  */
-export class SqliteCounterStore implements CounterStore {
-  constructor(private readonly database: LocalDatabase) {}
+export class SqliteCounterStore implements CounterStore, RowsStore {
+  constructor(
+    private readonly database: LocalDatabase,
+    private readonly meter: RequestMeter = noMeter,
+  ) {}
 
   read(locationOid: Int64, windows: readonly CounterWindow[]): Promise<Map<CounterWindow, StoredCounter>> {
     return this.database.read(() => {
       const found = new Map<CounterWindow, StoredCounter>();
       for (const window of windows) {
+        this.meter.record('counter_read', 0);
         const row = this.database.first<CounterRow>('SELECT state, version FROM counters WHERE location_oid = ? AND time_window = ?', [
           locationOid,
           window,
@@ -40,15 +49,15 @@ export class SqliteCounterStore implements CounterStore {
   commit(commit: CounterCommit): Promise<boolean> {
     const { state } = commit;
     const serialized = jsonBlob(state);
-    const rowCount = commit.rows.length;
+    this.meter.record('counter_commit', 0);
     return this.database.write(() => {
       if (commit.expectedEtag === null) {
         return (
           this.database
             .statement(
-              'INSERT INTO counters (location_oid, time_window, state, row_count, version) VALUES (?, ?, ?, ?, 1) ON CONFLICT DO NOTHING',
+              "INSERT INTO counters (location_oid, time_window, state, row_count, version, rows_due, rows) VALUES (?, ?, ?, 0, 1, 1, '[]') ON CONFLICT DO NOTHING",
             )
-            .run([state.locationOid, state.window, serialized, rowCount]).changes === 1
+            .run([state.locationOid, state.window, serialized]).changes === 1
         );
       }
       const expected = Number(commit.expectedEtag);
@@ -56,11 +65,45 @@ export class SqliteCounterStore implements CounterStore {
         Number.isSafeInteger(expected) &&
         this.database
           .statement(
-            'UPDATE counters SET state = ?, row_count = ?, version = version + 1 WHERE location_oid = ? AND time_window = ? AND version = ?',
+            'UPDATE counters SET state = ?, rows_due = 1, version = version + 1 WHERE location_oid = ? AND time_window = ? AND version = ?',
           )
-          .run([serialized, rowCount, state.locationOid, state.window, expected]).changes === 1
+          .run([serialized, state.locationOid, state.window, expected]).changes === 1
       );
     });
+  }
+
+  due(): Promise<DueRows[]> {
+    this.meter.record('counter_read', 0);
+    return this.database.read(() => {
+      const due = this.database.statement('SELECT state, version, rows FROM counters WHERE rows_due = 1').all() as unknown as {
+        state: unknown;
+        version: number;
+        rows: unknown;
+      }[];
+      return due.map((row) => ({
+        state: parseJsonColumn<CounterState>(row.state),
+        etag: String(row.version),
+        written: row.rows === null ? [] : parseJsonColumn<TopItemRow[]>(row.rows),
+      }));
+    });
+  }
+
+  write(due: DueRows, rows: readonly TopItemRow[]): Promise<boolean> {
+    this.meter.record('rows_write', 0);
+    const serialized = jsonBlob(rows);
+    return this.database.write(
+      () =>
+        this.database
+          .statement('UPDATE counters SET rows = ?, row_count = ?, rows_due = 0 WHERE location_oid = ? AND time_window = ? AND version = ?')
+          .run([serialized, rows.length, due.state.locationOid, due.state.window, Number(due.etag)]).changes === 1,
+    );
+  }
+
+  /** No TTL here: hour keys sort as text and 'all' after every digit, so one range delete drops the expired hours. */
+  purgeBefore(oldestHour: string): Promise<number> {
+    return this.database.write(
+      () => this.database.statement("DELETE FROM counters WHERE time_window < ? AND time_window <> 'all'").run([oldestHour]).changes,
+    );
   }
 
   list(filter: { locationOid?: Int64; windows?: readonly CounterWindow[] }): Promise<CounterState[]> {
@@ -81,13 +124,13 @@ export class SqliteCounterStore implements CounterStore {
     });
   }
 
-  /** The flat top rows (what Power BI reads in Azure), of one location or all, by window then rank. */
+  /** The flat top rows as last written (what Power BI reads in Azure), of one location or all, by window then rank. */
   rows(locationOid?: Int64): Promise<TopItemRow[]> {
     return this.database.read(() => {
       const counters = this.database
-        .statement('SELECT state, row_count FROM counters WHERE (?1 IS NULL OR location_oid = ?1) ORDER BY location_oid, time_window')
-        .all([locationOid ?? null]) as unknown as { state: unknown; row_count: number }[];
-      return counters.flatMap((counter) => rowsOfCounter(parseJsonColumn<CounterState>(counter.state), counter.row_count));
+        .statement('SELECT rows FROM counters WHERE (?1 IS NULL OR location_oid = ?1) ORDER BY location_oid, time_window')
+        .all([locationOid ?? null]) as unknown as { rows: unknown }[];
+      return counters.flatMap((counter) => (counter.rows === null ? [] : parseJsonColumn<TopItemRow[]>(counter.rows)));
     });
   }
 }

@@ -1,4 +1,4 @@
-import type { Clock } from '../../shared/ports';
+import type { Clock, RequestMeter } from '../../shared/ports';
 import { systemClock } from '../../shared/ports';
 import { type ChangeDocument, ChangeLog } from './changeLog';
 import { CheckpointStore } from './checkpoints';
@@ -21,6 +21,8 @@ export interface LocalStoreOptions {
   readonly dedupTtlSeconds: number;
   readonly dedupPartitions: number;
   readonly clock?: Clock;
+  /** Counts the counter store's requests by operation. */
+  readonly meter?: RequestMeter;
 }
 
 /** Every local store on one SQLite file. */
@@ -66,7 +68,7 @@ export function openLocalStore(path: string, options: LocalStoreOptions): LocalS
     changes,
     changeFeed: { head: () => dedup.head(), readAfter: (after, limit) => changes.readAfter(after, limit) },
     tallies: new SqliteTallyStore(database),
-    counters: new SqliteCounterStore(database),
+    counters: new SqliteCounterStore(database, options.meter),
     metrics: new SqliteMetricsStore(database),
     checkpoints: new CheckpointStore(database, clock),
     close: () => database.close(),

@@ -1,4 +1,5 @@
-import { freeText, parseJsonColumn } from './codec';
+import { type CounterState, rowsOfCounter } from '../../shared/domain/counters';
+import { freeText, jsonBlob, parseJsonColumn } from './codec';
 import type { LocalDatabase } from './database';
 
 /**
@@ -8,7 +9,7 @@ import type { LocalDatabase } from './database';
  * strings, which would cut a name at an embedded U+0000, so such a name is stored as a BLOB of its
  * JSON literal instead. Larger JSON payloads (counter states) are bound as UTF-8 BLOBs.
  */
-export const SCHEMA_VERSION = '4';
+export const SCHEMA_VERSION = '5';
 
 // The version 2 and 3 layout of the dedup facts and the change log, as functions of the table name, so
 // that the version 1 migration can build that layout beside its own; version 4 merges the two.
@@ -82,16 +83,19 @@ CREATE TABLE IF NOT EXISTS tally_cursors (
   version INTEGER NOT NULL
 ) WITHOUT ROWID;
 
--- state: JSON of the CounterState, as a UTF-8 BLOB. row_count: how many top rows its last commit
--- carried; the rows themselves are derived from the state (see SqliteCounterStore).
+-- state: JSON of the CounterState, as a UTF-8 BLOB. rows: JSON of the flat top rows as last written
+-- (row_count of them), rows_due: set by each commit until the rows are written (see SqliteCounterStore).
 CREATE TABLE IF NOT EXISTS counters (
   location_oid TEXT NOT NULL,
   time_window TEXT NOT NULL,
   state BLOB NOT NULL,
   row_count INTEGER NOT NULL,
   version INTEGER NOT NULL,
+  rows_due INTEGER NOT NULL DEFAULT 1,
+  rows BLOB,
   PRIMARY KEY (location_oid, time_window)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS counters_rows_due ON counters (rows_due) WHERE rows_due = 1;
 
 CREATE TABLE IF NOT EXISTS metrics (
   name TEXT PRIMARY KEY,
@@ -115,14 +119,15 @@ export function ensureSchema(database: LocalDatabase): void {
   db.exec('BEGIN IMMEDIATE');
   try {
     const stored = storedSchemaVersion(database);
-    const older = stored === '1' || stored === '2' || stored === '3';
+    const older = stored === '1' || stored === '2' || stored === '3' || stored === '4';
     // A version this code does not know is left alone: opening the store then fails on its pinned
     // SCHEMA_VERSION, with a message naming both versions.
     if (stored === undefined || stored === SCHEMA_VERSION || older) {
       // Each step takes the layout of the version before it; the tables new in a version come with SCHEMA.
       if (stored === '1') migrateFromVersion1(database);
       if (stored === '1' || stored === '2') migrateFromVersion2(database);
-      if (older) migrateFromVersion3(database);
+      if (older && stored !== '4') migrateFromVersion3(database);
+      if (older) migrateFromVersion4(database);
       db.exec(SCHEMA);
       if (older) db.run("UPDATE meta SET value = ? WHERE key = 'SCHEMA_VERSION'", [SCHEMA_VERSION]);
     }
@@ -242,6 +247,29 @@ function migrateFromVersion3(database: LocalDatabase): void {
   db.exec('ALTER TABLE dedup_v4 RENAME TO dedup');
   db.run("DELETE FROM sqlite_sequence WHERE name IN ('changes', 'dedup', 'dedup_v4')");
   db.run("INSERT INTO sqlite_sequence (name, seq) VALUES ('dedup', ?)", [sequence]);
+}
+
+/**
+ * Version 4 derived the flat rows from the counters on read (`row_count` of them); version 5 writes
+ * them on a cadence. Each counter's rows are written as version 4 derived them, so they read the same.
+ */
+function migrateFromVersion4(database: LocalDatabase): void {
+  const { db } = database;
+  db.exec('ALTER TABLE counters ADD COLUMN rows_due INTEGER NOT NULL DEFAULT 1');
+  db.exec('ALTER TABLE counters ADD COLUMN rows BLOB');
+  const update = db.prepare('UPDATE counters SET rows = ?, rows_due = 0 WHERE location_oid = ? AND time_window = ?');
+  try {
+    eachRow<{ location_oid: string; time_window: string; state: unknown; row_count: number }>(
+      database,
+      'SELECT location_oid, time_window, state, row_count FROM counters',
+      (row) => {
+        const rows = rowsOfCounter(parseJsonColumn<CounterState>(row.state), row.row_count);
+        update.run([jsonBlob(rows), row.location_oid, row.time_window]);
+      },
+    );
+  } finally {
+    update.finalize();
+  }
 }
 
 /** Streams the rows of a query (a table may be larger than memory), then frees the statement. */

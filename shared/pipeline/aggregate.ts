@@ -1,19 +1,14 @@
-import {
-  type Contribution,
-  type CounterWindow,
-  contributionsByCounter,
-  emptyCounter,
-  foldContributions,
-  rowsOfCounter,
-} from '../domain/counters';
+import { type Contribution, type CounterWindow, contributionsByCounter, emptyCounter, foldContributions } from '../domain/counters';
 import type { Int64 } from '../domain/ids';
+import { isRetained, ttlSecondsAt } from '../domain/retention';
 import type { Tally } from '../domain/tallies';
 import type { Clock, CounterStore } from '../ports';
 
 export interface AggregateDeps {
   readonly counters: CounterStore;
   readonly clock: Clock;
-  readonly materializedTop: number;
+  /** Days an hourly counter is kept after its hour ends (older hours are not committed); absent keeps them all. */
+  readonly hourlyRetentionDays?: number;
   /** How many locations are committed at once. */
   readonly concurrency?: number;
 }
@@ -25,13 +20,16 @@ export interface AggregateSummary {
   /** Detections skipped because an earlier delivery already folded their tally. */
   readonly redelivered: number;
   readonly conflictsRetried: number;
+  /** Hour windows left out because they had already expired (their detections still count all-time). */
+  readonly expiredHours: number;
 }
 
 const MAX_ATTEMPTS = 20;
 
 /**
  * Stage two of aggregation (see domain/tallies.ts): fold a batch of tallies into the per-location
- * counters, committing each counter the batch touches once. Each counter carries a watermark per
+ * counters, committing each counter the batch touches and changes once (a counter the batch leaves
+ * unchanged, such as a redelivery, is not written). The flat rows follow on a cadence (refreshRows.ts). Each counter carries a watermark per
  * dedup partition, and each write is conditional on the etag it was computed from, so redelivered
  * and concurrent batches leave every count exact.
  */
@@ -40,6 +38,8 @@ export async function applyTallies(tallies: readonly Tally[], deps: AggregateDep
   let counted = 0;
   let redelivered = 0;
   let conflictsRetried = 0;
+  let expiredHours = 0;
+  const retention = { hourlyDays: deps.hourlyRetentionDays ?? Number.POSITIVE_INFINITY };
 
   const commitLocation = async (locationOid: Int64, windows: Map<CounterWindow, Contribution[]>): Promise<void> => {
     let pending = new Map(windows);
@@ -49,8 +49,9 @@ export async function applyTallies(tallies: readonly Tally[], deps: AggregateDep
       const stored = await deps.counters.read(locationOid, [...pending.keys()]);
       const lost = new Map<CounterWindow, Contribution[]>();
       for (const [window, windowContributions] of pending) {
+        const nowMs = deps.clock.now();
         const current = stored.get(window);
-        const fold = foldContributions(current?.state ?? emptyCounter(locationOid, window), windowContributions, deps.clock.now());
+        const fold = foldContributions(current?.state ?? emptyCounter(locationOid, window), windowContributions, nowMs);
         if (fold.applied === 0) {
           if (window === 'all') redelivered += fold.skipped;
           continue;
@@ -58,7 +59,7 @@ export async function applyTallies(tallies: readonly Tally[], deps: AggregateDep
         const committed = await deps.counters.commit({
           state: fold.state,
           expectedEtag: current?.etag ?? null,
-          rows: rowsOfCounter(fold.state, deps.materializedTop),
+          ttlSeconds: ttlSecondsAt(window, nowMs, retention),
         });
         if (!committed) {
           lost.set(window, windowContributions);
@@ -74,6 +75,13 @@ export async function applyTallies(tallies: readonly Tally[], deps: AggregateDep
     }
   };
 
+  for (const windows of grouped.values()) {
+    for (const window of windows.keys()) {
+      if (isRetained(window, deps.clock.now(), retention)) continue;
+      windows.delete(window);
+      expiredHours += 1;
+    }
+  }
   const entries = [...grouped];
   const concurrency = Math.max(1, deps.concurrency ?? 8);
   let next = 0;
@@ -92,5 +100,5 @@ export async function applyTallies(tallies: readonly Tally[], deps: AggregateDep
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, entries.length) }, worker));
   if (failure) throw failure.error;
-  return { tallies: tallies.length, counted, redelivered, conflictsRetried };
+  return { tallies: tallies.length, counted, redelivered, conflictsRetried, expiredHours };
 }

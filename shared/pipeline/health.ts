@@ -7,6 +7,8 @@ export interface HealthReport {
   locations: number;
   counters: PipelineCounters;
   backlog: Backlog;
+  /** Store requests by operation since the worker started, where the host counts them (the local runtime). */
+  operations?: Record<string, number>;
   checkedAt: string;
 }
 
@@ -14,12 +16,14 @@ export interface HealthReport {
 export async function readHealth(services: Services): Promise<HealthReport> {
   const [locations, counters, backlog] = await Promise.all([services.locations(), services.metrics.read(), services.backlog()]);
   const complete = Object.fromEntries(COUNTER_NAMES.map((name) => [name, counters[name] ?? 0])) as unknown as PipelineCounters;
+  const operations = services.operations?.();
   return {
     status: 'ready',
     host: services.host,
     locations: locations.size,
     counters: complete,
     backlog,
+    ...(operations ? { operations } : {}),
     checkedAt: new Date(services.clock.now()).toISOString(),
   };
 }

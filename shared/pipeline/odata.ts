@@ -1,6 +1,7 @@
 import { type CounterState, type CounterWindow, rowsOfCounter } from '../domain/counters';
 import { compareInt64, type Int64, parseInt64 } from '../domain/ids';
 import type { LocationTable } from '../domain/locations';
+import { isRetained } from '../domain/retention';
 import { ALL_TIME, isHourKey } from '../domain/windows';
 import { LOCATIONS_SET, type ODataRow, TOP_ITEMS_SET, topItemKey } from '../odata/model';
 import {
@@ -11,13 +12,16 @@ import {
   serveOData,
   type ServiceOptions,
 } from '../odata/service';
-import type { CounterStore } from '../ports';
+import type { Clock, CounterStore } from '../ports';
 
 export interface ODataFeedDeps {
   readonly counters: CounterStore;
   readonly locations: () => Promise<LocationTable>;
   /** Ranks kept per location and window: the rows the Cosmos DB adapter materializes for DirectQuery. */
   readonly materializedTop: number;
+  /** With both, hours that ended longer ago than the retention are left out, as their expired rows are in Azure. */
+  readonly hourlyRetentionDays?: number;
+  readonly clock?: Clock;
 }
 
 /** Answers one request to the OData feed (service document, $metadata, TopItems, Locations). */
@@ -53,6 +57,11 @@ async function topItemRows(query: RowQuery, deps: ODataFeedDeps): Promise<ODataR
   } else {
     const wanted = locations ? new Set(locations) : undefined;
     states = (await deps.counters.list(windowFilter)).filter((state) => !wanted || wanted.has(state.locationOid));
+  }
+  const { hourlyRetentionDays, clock } = deps;
+  if (hourlyRetentionDays !== undefined && clock) {
+    const nowMs = clock.now();
+    states = states.filter((state) => isRetained(state.window, nowMs, { hourlyDays: hourlyRetentionDays }));
   }
   return states.flatMap((state) =>
     rowsOfCounter(state, deps.materializedTop).map((row) => ({

@@ -1,6 +1,7 @@
 import { type CounterState, mergeItems, rowsOfCounter } from '../domain/counters';
 import { compareInt64, type Int64 } from '../domain/ids';
 import type { TopItemRow } from '../domain/ranking';
+import { oldestRetainedHour } from '../domain/retention';
 import { ALL_TIME, bucketsOf, windowBounds, windowLabel, type WindowQuery } from '../domain/windows';
 import type { Clock, CounterStore } from '../ports';
 
@@ -10,12 +11,22 @@ export interface TopItemsQuery {
   readonly window: WindowQuery;
 }
 
+export interface TopItemsDeps {
+  readonly counters: CounterStore;
+  readonly clock: Clock;
+  /** Hours that ended longer ago than this many days are not served (their counters expire). */
+  readonly config?: { readonly hourlyRetentionDays: number };
+}
+
 /** The top-X table for one location or all, over all-time, one hour, or the last N hours. */
-export async function queryTopItems(query: TopItemsQuery, deps: { counters: CounterStore; clock: Clock }): Promise<TopItemRow[]> {
+export async function queryTopItems(query: TopItemsQuery, deps: TopItemsDeps): Promise<TopItemRow[]> {
   const nowMs = deps.clock.now();
   const buckets = bucketsOf(query.window, nowMs);
   const filter = query.locationOid === undefined ? {} : { locationOid: query.locationOid };
-  const states = await deps.counters.list({ ...filter, windows: buckets.kind === 'all' ? [ALL_TIME] : buckets.hours });
+  const oldest = deps.config ? oldestRetainedHour(nowMs, { hourlyDays: deps.config.hourlyRetentionDays }) : '';
+  const windows = buckets.kind === 'all' ? [ALL_TIME] : buckets.hours.filter((hour) => hour >= oldest);
+  if (windows.length === 0) return [];
+  const states = await deps.counters.list({ ...filter, windows });
   const byLocation = new Map<Int64, CounterState[]>();
   for (const state of states) {
     const list = byLocation.get(state.locationOid);

@@ -49,6 +49,7 @@ function open(options: { counters?: (inner: CounterStore) => CounterStore } = {}
     dedup: store.dedup,
     tallies: store.tallies,
     counters: options.counters ? options.counters(store.counters) : store.counters,
+    rows: store.counters,
     deadLetters: new InMemoryDeadLetters(),
     metrics: store.metrics,
     publisher: new InMemoryPublisher(),

@@ -1,9 +1,11 @@
 import { aggregate } from '../../functions/aggregate';
 import { ingest } from '../../functions/ingest';
+import { refreshRowsTimer } from '../../functions/refreshRows';
 import { tally } from '../../functions/tally';
-import type { MemoryChange, MemoryServices } from '../../shared/adapters/memory';
+import type { ManualClock, MemoryChange, MemoryServices } from '../../shared/adapters/memory';
 import type { TallyFeedDocument } from '../../shared/domain/tallies';
 import type { TopItemRow } from '../../shared/domain/ranking';
+import { workerRowsCadence } from '../../shared/pipeline/refreshRows';
 import { eventHubContext, installMemoryServices, invocationContext } from './support';
 import {
   eventText,
@@ -72,7 +74,16 @@ async function tallyAll(changes: readonly MemoryChange[], size = 150): Promise<v
   for (const lease of leasesOf(changes, 3)) for (const batch of slices(lease, size)) await deliverChanges(batch);
 }
 
-async function expectExact(services: MemoryServices, tally: Tally): Promise<void> {
+/** One ROWS_REFRESH_SECONDS later, the idle-flush timer runs (as after a restart, with a cold worker). */
+async function oneCadenceLater(services: MemoryServices & { clock: ManualClock }): Promise<void> {
+  services.clock.advance(services.config.rowsRefreshSeconds * 1000);
+  workerRowsCadence.reset();
+  const { context } = invocationContext({ functionName: 'refreshRows' });
+  await refreshRowsTimer(TIMER_TICK, context);
+}
+
+async function expectExact(services: MemoryServices & { clock: ManualClock }, tally: Tally): Promise<void> {
+  await oneCadenceLater(services);
   const states = await services.counters.list({});
   const actual = new Map(states.map((state) => [`${state.locationOid}|${state.window}`, state]));
   const expectedKeys: string[] = [];
@@ -103,6 +114,8 @@ async function expectExact(services: MemoryServices, tally: Tally): Promise<void
     }
   }
 }
+
+const TIMER_TICK = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
 
 const locations = new Map([
   ['1', 'Harbour'],
@@ -162,6 +175,47 @@ describe('tally and aggregate: exactly-once counters under redelivery', () => {
     await deliver([...batches[0]!, ...(batches[1] ?? [])]);
     for (const batch of batches.slice(2)) await deliver(batch);
     await expectExact(services, independentTally(events));
+  });
+
+  it.each([0, 2, 7])(
+    'repairs the rows within one cadence after a crash between the counter commits and rows write %i',
+    async (rowsWrites) => {
+      const services = installMemoryServices({ locations });
+      const events = generateEvents(600, 60 + rowsWrites);
+      await tallyAll(await ingestAll(services, events));
+      // The cadence has elapsed, so the aggregate refreshes the rows after committing: it dies part-way.
+      workerRowsCadence.reset();
+      services.counters.crashAfterRowsWrites(rowsWrites);
+      await deliver(services.tallies.feed());
+      expect(services.counters.rowsWrites).toBe(rowsWrites);
+      // The counters are exact at once (the API reads them); the rows are due, not wrong.
+      const due = await services.counters.due();
+      expect(due.length).toBeGreaterThan(0);
+      services.counters.crashAfterRowsWrites(undefined);
+      await expectExact(services, independentTally(events));
+      expect(await services.counters.due()).toEqual([]);
+    },
+  );
+
+  it('writes the rows at most once per cadence while tallies flow, and only the counters that changed', async () => {
+    const services = installMemoryServices({ locations });
+    const events = generateEvents(600, 77);
+    await tallyAll(await ingestAll(services, events));
+    const feed = services.tallies.feed();
+    workerRowsCadence.reset();
+    await deliver(feed.slice(0, 1));
+    const afterFirst = services.counters.rowsWrites;
+    expect(afterFirst).toBeGreaterThan(0);
+    // Within the cadence: counters commit, rows wait.
+    services.clock.advance(1000);
+    for (const batch of slices(feed.slice(1), 5)) await deliver(batch);
+    expect(services.counters.rowsWrites).toBe(afterFirst);
+    // A redelivery after the cadence changes no counter: nothing is due, nothing is written.
+    await expectExact(services, independentTally(events));
+    const settled = services.counters.rowsWrites;
+    services.clock.advance(services.config.rowsRefreshSeconds * 1000);
+    await deliver(feed);
+    expect(services.counters.rowsWrites).toBe(settled);
   });
 
   it('recovers when crashes strike again during the redeliveries, in either stage', async () => {

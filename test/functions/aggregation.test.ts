@@ -101,9 +101,12 @@ describe('tally and aggregate (Cosmos DB change-feed triggers)', () => {
       ['7:10', 2],
       ['9:11', 1],
     ]);
+    // One cosmos-charges line per invocation: each tally is a cursor read and a batch; a redelivery only reads.
     expect(logs.map((log) => log.message)).toEqual([
       'tally: {"changes":3,"tallies":2,"tallied":3,"redelivered":0,"conflictsRetried":0}',
+      'cosmos-charges {"fn":"tally","stored":0,"ops":{"tally_append":{"n":4,"ru":0}}}',
       'tally: {"changes":3,"tallies":0,"tallied":0,"redelivered":3,"conflictsRetried":0}',
+      'cosmos-charges {"fn":"tally","stored":0,"ops":{"tally_append":{"n":2,"ru":0}}}',
     ]);
   });
 

@@ -38,7 +38,7 @@ async function seed(): Promise<void> {
     itemName,
     timestampMs,
   }));
-  await countChanges(changes, { counters: services.counters, clock: services.clock, materializedTop: TOP });
+  await countChanges(changes, { counters: services.counters, clock: services.clock });
 }
 
 beforeEach(async () => {
@@ -163,7 +163,7 @@ describe('odata function', () => {
           timestampMs: HOUR_11,
         },
       ],
-      { counters: services.counters, clock: services.clock, materializedTop: TOP },
+      { counters: services.counters, clock: services.clock },
     );
     const rows = await readFeed("TopItems?$filter=window eq 'all' and geographical_location_oid eq 12", 10);
     expect(rows.map((row) => [row['item_name'], row['item_count']])).toEqual([['tram', '2']]);

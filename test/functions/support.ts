@@ -3,6 +3,7 @@ import { aggregate } from '../../functions/aggregate';
 import { tally } from '../../functions/tally';
 import { createMemoryServices, ManualClock, type MemoryServices, type MemoryServicesOptions } from '../../shared/adapters/memory';
 import { useServices } from '../../shared/services';
+import { workerRowsCadence } from '../../shared/pipeline/refreshRows';
 
 export interface Logged {
   readonly level: string;
@@ -68,11 +69,14 @@ export function eventJson(fields: Partial<Record<'location' | 'camera' | 'detect
 
 /**
  * Both aggregation stages as the two change-feed triggers run them: the dedup store's changes (all
- * of them unless given) to `tally`, then the tallies it created to `aggregate`.
+ * of them unless given) to `tally`, then the tallies it created to `aggregate`, whose rows cadence
+ * has elapsed, so the flat rows are written too.
  */
 export async function runAggregation(services: MemoryServices, changes: readonly unknown[] = services.dedup.changes()): Promise<void> {
   const from = services.tallies.feed().length;
   await tally([...changes], invocationContext({ functionName: 'tally' }).context);
+  // As if a cadence had passed since the last rows refresh: this aggregate writes the rows too.
+  workerRowsCadence.reset();
   // The trigger hands over documents as JSON: give the handler copies, never the store's objects.
   await aggregate(
     JSON.parse(JSON.stringify(services.tallies.feed().slice(from))) as unknown[],

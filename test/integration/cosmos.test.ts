@@ -1,7 +1,9 @@
 import type { Container, Database } from '@azure/cosmos';
 import { CosmosCounterStore, CosmosDedupStore, CosmosMetricsStore, CosmosTallyStore, type RowDocument } from '../../shared/adapters/cosmos';
-import { rowsOfCounter } from '../../shared/domain/counters';
+import { ManualClock } from '../../shared/adapters/memory';
+import { ChargeMeter } from '../../shared/charges';
 import type { TopItemRow } from '../../shared/domain/ranking';
+import { refreshRows } from '../../shared/pipeline/refreshRows';
 import { tallyOf } from '../../shared/domain/tallies';
 import { decodeTallies } from '../../shared/pipeline/changes';
 import { counterState, counterStoreContract } from '../shared/contracts/counterStore.contract';
@@ -106,7 +108,11 @@ dedupStoreContract('Cosmos DB (cosmosdb-server)', async () => new CosmosDedupSto
 
 counterStoreContract('Cosmos DB (cosmosdb-server)', async () => {
   const container = await freshContainer('topitems');
-  return { store: new CosmosCounterStore(container), rows: (locationOid) => rowsOf(container, locationOid) };
+  return {
+    store: new CosmosCounterStore(container),
+    rows: (locationOid) => rowsOf(container, locationOid),
+    another: () => new CosmosCounterStore(container),
+  };
 });
 
 metricsStoreContract('Cosmos DB (cosmosdb-server)', async () => new CosmosMetricsStore(await freshContainer('topitems')));
@@ -159,18 +165,30 @@ describe('CosmosDedupStore documents', () => {
   });
 });
 
+const refreshAt = (rows: CosmosCounterStore, nowMs = Date.UTC(2026, 10, 22, 12)) =>
+  refreshRows({ rows, clock: new ManualClock(nowMs), materializedTop: 10, hourlyRetentionDays: 90 });
+
 describe('CosmosCounterStore documents', () => {
-  it('writes a counter document and flat rows that Power BI can read as they are', async () => {
+  it('writes a counter document and, on refresh, flat rows that Power BI can read as they are, expiring with their hour', async () => {
     const container = await freshContainer('topitems');
     const store = new CosmosCounterStore(container);
     const state = counterState('9007199254740993', '2026-11-22T10', [
       { name: 'car', count: 2 },
       { name: 'bus', count: 1 },
     ]);
-    await store.commit({ state, expectedEtag: null, rows: rowsOfCounter(state, 10) });
+    await store.commit({ state, expectedEtag: null, ttlSeconds: 1000 });
 
     const { resource: counter } = await container.item('counter|2026-11-22T10', '9007199254740993').read<Record<string, unknown>>();
-    expect(counter).toMatchObject({ type: 'counter', locationOid: '9007199254740993', window: '2026-11-22T10', total: 3, rowCount: 2 });
+    expect(counter).toMatchObject({
+      type: 'counter',
+      locationOid: '9007199254740993',
+      window: '2026-11-22T10',
+      total: 3,
+      rowsDue: true,
+      ttl: 1000,
+    });
+    // The hour ends at 11:00; retention is 90 days from there, and the refresh runs at 12:00.
+    await refreshAt(store);
     const { resource: row } = await container.item('row|2026-11-22T10|1', '9007199254740993').read<Record<string, unknown>>();
     expect(row).toMatchObject({
       type: 'topItem',
@@ -183,7 +201,20 @@ describe('CosmosCounterStore documents', () => {
       window: 'hour:2026-11-22T10',
       window_start: '2026-11-22T10:00:00.000Z',
       window_end: '2026-11-22T11:00:00.000Z',
+      ttl: 90 * 86_400 - 3600,
     });
+    const { resource: refreshed } = await container.item('counter|2026-11-22T10', '9007199254740993').read<Record<string, unknown>>();
+    expect(refreshed).toMatchObject({ rowsDue: false, rowsItems: state.items, ttl: 90 * 86_400 - 3600 });
+  });
+
+  it('never sets a ttl on an all-time counter or its rows', async () => {
+    const container = await freshContainer('topitems');
+    const store = new CosmosCounterStore(container);
+    await store.commit({ state: counterState('2', 'all', [{ name: 'car', count: 1 }]), expectedEtag: null });
+    await refreshAt(store);
+    const { resources } = await container.items.query<Record<string, unknown>>('SELECT * FROM c').fetchAll();
+    expect(resources).toHaveLength(2);
+    for (const document of resources) expect(document['ttl']).toBeUndefined();
   });
 
   it('rewrites only the rows that changed', async () => {
@@ -194,39 +225,46 @@ describe('CosmosCounterStore documents', () => {
       { name: 'bus', count: 3 },
       { name: 'van', count: 1 },
     ]);
-    await store.commit({ state: first, expectedEtag: null, rows: rowsOfCounter(first, 10) });
+    await store.commit({ state: first, expectedEtag: null });
+    await refreshAt(store);
     const etagsBefore = await rowEtags(container, '8');
     const { etag } = (await store.read('8', ['all'])).get('all')!;
-    const second = {
-      ...counterState('8', 'all', [
-        { name: 'car', count: 5 },
-        { name: 'bus', count: 3 },
-        { name: 'van', count: 2 },
-      ]),
-    };
-    await store.commit({ state: second, expectedEtag: etag, rows: rowsOfCounter(second, 10) });
+    const second = counterState('8', 'all', [
+      { name: 'car', count: 5 },
+      { name: 'bus', count: 3 },
+      { name: 'van', count: 2 },
+    ]);
+    await store.commit({ state: second, expectedEtag: etag });
+    await refreshAt(new CosmosCounterStore(container));
     const etagsAfter = await rowEtags(container, '8');
     expect(etagsAfter[1]).toBe(etagsBefore[1]);
     expect(etagsAfter[2]).toBe(etagsBefore[2]);
     expect(etagsAfter[3]).not.toBe(etagsBefore[3]);
   });
 
-  it('knows a version it did not read itself, and refuses one that is gone', async () => {
+  it('commits from its cache without reading, and reads again after another writer moved the counter', async () => {
     const container = await freshContainer('topitems');
-    const writer = new CosmosCounterStore(container);
+    const meter = new ChargeMeter();
+    const writer = new CosmosCounterStore(container, meter);
     const other = new CosmosCounterStore(container);
-    const first = counterState('6', 'all', [
-      { name: 'car', count: 1 },
-      { name: 'bus', count: 1 },
-    ]);
-    await writer.commit({ state: first, expectedEtag: null, rows: rowsOfCounter(first, 10) });
-    const { etag } = (await writer.read('6', ['all'])).get('all')!;
+    const first = counterState('6', 'all', [{ name: 'car', count: 1 }], { '0': 1 });
+    const { charges } = await meter.measure(async () => {
+      await writer.commit({ state: first, expectedEtag: null });
+      const { etag } = (await writer.read('6', ['all'])).get('all')!;
+      const second = counterState('6', 'all', [{ name: 'car', count: 2 }], { '0': 2 });
+      expect(await writer.commit({ state: second, expectedEtag: etag })).toBe(true);
+    });
+    expect(charges.counter_read).toBeUndefined();
+    expect(charges.counter_commit?.n).toBe(2);
 
-    // `other` never read this version: it must fetch it to know which rows exist, then commit.
-    const second = counterState('6', 'all', [{ name: 'car', count: 2 }]);
-    expect(await other.commit({ state: second, expectedEtag: etag, rows: rowsOfCounter(second, 1) })).toBe(true);
-    expect((await rowsOf(container, '6')).map((row) => row.item_name)).toEqual(['car']);
-    expect(await writer.commit({ state: first, expectedEtag: etag, rows: rowsOfCounter(first, 10) })).toBe(false);
+    const { etag } = (await other.read('6', ['all'])).get('all')!;
+    const third = counterState('6', 'all', [{ name: 'car', count: 3 }], { '0': 3 });
+    expect(await other.commit({ state: third, expectedEtag: etag })).toBe(true);
+    // The writer's cached etag is stale now: refused (412), and the next read goes to the server.
+    const cached = (await writer.read('6', ['all'])).get('all')!;
+    expect(await writer.commit({ state: third, expectedEtag: cached.etag })).toBe(false);
+    const fresh = (await writer.read('6', ['all'])).get('all')!;
+    expect(fresh.state).toEqual(third);
   });
 });
 

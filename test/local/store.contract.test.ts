@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LocalStore, openLocalStore } from '../../local/store';
+import { type LocalStore, openLocalStore, SqliteCounterStore } from '../../local/store';
 import { counterStoreContract } from '../shared/contracts/counterStore.contract';
 import { dedupStoreContract } from '../shared/contracts/dedupStore.contract';
 import { metricsStoreContract } from '../shared/contracts/metricsStore.contract';
@@ -27,8 +27,8 @@ afterAll(async () => {
 
 dedupStoreContract('SQLite', () => freshStore().dedup);
 counterStoreContract('SQLite', () => {
-  const { counters } = freshStore();
-  return { store: counters, rows: (locationOid) => counters.rows(locationOid) };
+  const { counters, database } = freshStore();
+  return { store: counters, rows: (locationOid) => counters.rows(locationOid), another: () => new SqliteCounterStore(database) };
 });
 metricsStoreContract('SQLite', () => freshStore().metrics);
 tallyStoreContract('SQLite', () => {

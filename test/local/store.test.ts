@@ -84,9 +84,23 @@ describe('local store', () => {
     ]);
 
     const state = { ...emptyCounter('1', 'all'), location, items: [{ name: itemName, count: 1 }], total: 1 };
-    expect(await store.counters.commit({ state, expectedEtag: null, rows: rowsOfCounter(state, 10) })).toBe(true);
+    expect(await store.counters.commit({ state, expectedEtag: null })).toBe(true);
     expect((await store.counters.read('1', ['all'])).get('all')?.state.items).toEqual([{ name: itemName, count: 1 }]);
+    const [due] = await store.counters.due();
+    expect(await store.counters.write(due!, rowsOfCounter(state, 10))).toBe(true);
     expect(await store.counters.rows('1')).toEqual(rowsOfCounter(state, 10));
+  });
+
+  it('drops the hourly counters and rows of hours before the oldest retained one, never the all-time ones', async () => {
+    const store = open();
+    for (const window of ['2026-08-01T00', '2026-08-24T09', '2026-08-24T10', 'all']) {
+      await store.counters.commit({
+        state: { ...emptyCounter('1', window), items: [{ name: 'car', count: 1 }], total: 1 },
+        expectedEtag: null,
+      });
+    }
+    expect(await store.counters.purgeBefore('2026-08-24T10')).toBe(2);
+    expect((await store.counters.list({})).map((state) => state.window)).toEqual(['2026-08-24T10', 'all']);
   });
 
   it('forgets an id once its TTL from the first store has passed, and purges it', async () => {

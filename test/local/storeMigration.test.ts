@@ -141,7 +141,7 @@ describe('opening a store written at schema version 1', () => {
     // Reopening finds the current version and migrates nothing twice.
     store = openLocalStore(path, { dedupTtlSeconds: 3600, dedupPartitions: 64, clock });
     expect(store.dedup.head()).toBe(6);
-    expect(store.database.db.get("SELECT value FROM meta WHERE key = 'SCHEMA_VERSION'")).toEqual({ value: '4' });
+    expect(store.database.db.get("SELECT value FROM meta WHERE key = 'SCHEMA_VERSION'")).toEqual({ value: '5' });
   });
 
   it('never hands out a sequence again when every change was already folded and purged', async () => {
@@ -165,7 +165,7 @@ describe('opening a store written at schema version 1', () => {
     db.exec(VERSION_1_SCHEMA.replace("('SCHEMA_VERSION', '1')", "('SCHEMA_VERSION', '9')"));
     db.close();
     expect(() => openLocalStore(path, { dedupTtlSeconds: 3600, dedupPartitions: 64 })).toThrow(
-      /SCHEMA_VERSION is 4 but the store .* was created with 9/,
+      /SCHEMA_VERSION is 5 but the store .* was created with 9/,
     );
     // A failed open closes the connection in the background: give it a moment before the workspace goes.
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -228,7 +228,7 @@ describe('opening a store written at schema version 2', () => {
     writeVersion3Store(path, clock.now(), '2');
 
     store = openLocalStore(path, { dedupTtlSeconds: 3600, dedupPartitions: 64, clock });
-    expect(store.database.db.get("SELECT value FROM meta WHERE key = 'SCHEMA_VERSION'")).toEqual({ value: '4' });
+    expect(store.database.db.get("SELECT value FROM meta WHERE key = 'SCHEMA_VERSION'")).toEqual({ value: '5' });
     expect(await store.checkpoints.list('changes/')).toEqual(new Map([['changes/tally', 2]]));
     expect(await store.tallies.readAfter(0, 10)).toEqual([]);
     expect(await store.tallies.cursor(change('3', 'car', null).pk)).toEqual({ lastSequence: null, etag: null });
@@ -243,7 +243,7 @@ describe('opening a store written at schema version 3', () => {
     writeVersion3Store(path, clock.now());
 
     store = openLocalStore(path, { dedupTtlSeconds: 3600, dedupPartitions: 64, clock });
-    expect(store.database.db.get("SELECT value FROM meta WHERE key = 'SCHEMA_VERSION'")).toEqual({ value: '4' });
+    expect(store.database.db.get("SELECT value FROM meta WHERE key = 'SCHEMA_VERSION'")).toEqual({ value: '5' });
     expect(store.database.db.get("SELECT count(*) AS tables FROM sqlite_master WHERE name = 'changes'")).toEqual({ tables: 0 });
 
     // The tally stage reads on from its checkpoint exactly what was waiting, both changes of '3' included.

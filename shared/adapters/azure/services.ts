@@ -1,3 +1,4 @@
+import { requestMeter } from '../../charges';
 import { loadAzureConfig } from '../../config';
 import { systemClock } from '../../ports';
 import { once } from '../../once';
@@ -19,16 +20,23 @@ export function createAzureServices(): Promise<Services> {
   const blobs = createBlobServiceClient(config.storage);
   const locationSource = new BlobLocationSource(blobs, config.referenceContainer, config.datasetBBlob);
 
+  const counters = new CosmosCounterStore(topItems, requestMeter);
+
   return Promise.resolve({
     host: 'azure',
     config,
     clock: systemClock,
-    dedup: new CosmosDedupStore(database.container(config.dedupContainer), { itemTtlSeconds: config.dedupTtlSeconds }),
-    tallies: new CosmosTallyStore(database.container(config.talliesContainer)),
-    counters: new CosmosCounterStore(topItems),
+    dedup: new CosmosDedupStore(database.container(config.dedupContainer), {
+      itemTtlSeconds: config.dedupTtlSeconds,
+      meter: requestMeter,
+    }),
+    tallies: new CosmosTallyStore(database.container(config.talliesContainer), requestMeter),
+    // One instance for both: the rows refresh keeps the counter cache's ETags current.
+    counters,
+    rows: counters,
     // The infrastructure creates the container; the app's identity may write blobs but not create containers.
     deadLetters: new BlobDeadLetterSink(blobs, config.deadLetterContainer),
-    metrics: new CosmosMetricsStore(topItems),
+    metrics: new CosmosMetricsStore(topItems, requestMeter),
     publisher: new EventHubPublisher(createProducer(config.eventHubs, config.eventHubName)),
     locations: once(() => locationSource.load()),
     // Neither backlog is visible from inside a worker: the Event Hubs one lives in the host's

@@ -1,4 +1,6 @@
 import type { Container, OperationInput } from '@azure/cosmos';
+import { noMeter, type CosmosOperation, type RequestMeter } from '../../ports';
+import { errorCharge, headerCharge } from './charges';
 
 export class TransactionalBatchError extends Error {
   constructor(
@@ -16,15 +18,25 @@ export type ConditionalBatchOutcome = { readonly committed: true; readonly eTag:
  * Runs a transactional batch whose first operation carries the condition (a Replace with `ifMatch`,
  * or a Create). Committed: every operation applied, with the first one's new ETag. Not committed:
  * the condition failed (412, 409 on a create, 404 on a replace of a deleted item); the operations
- * after it report 424 and applied nothing. Any other failure is thrown, naming `what`.
+ * after it report 424 and applied nothing. Any other failure is thrown, naming `what`. The batch's
+ * request charge is recorded under `charge.operation`, committed or not.
  */
 export async function runConditionalBatch(
   container: Container,
   operations: OperationInput[],
   partitionKey: string,
   what: string,
+  charge: { readonly meter: RequestMeter; readonly operation: CosmosOperation } = { meter: noMeter, operation: 'counter_commit' },
 ): Promise<ConditionalBatchOutcome> {
-  const response = await container.items.batch(operations, partitionKey);
+  let response: Awaited<ReturnType<Container['items']['batch']>>;
+  try {
+    response = await container.items.batch(operations, partitionKey);
+  } catch (error) {
+    charge.meter.record(charge.operation, errorCharge(error));
+    throw error;
+  }
+  const operationCharges = (response.result ?? []).reduce((sum, result) => sum + (result.requestCharge ?? 0), 0);
+  charge.meter.record(charge.operation, headerCharge(response.headers) || operationCharges);
   const results = response.result ?? [];
   const statuses = results.map((result) => result.statusCode);
   if (results.length === operations.length && statuses.every((status) => status < 400)) return { committed: true, eTag: results[0]?.eTag };

@@ -3,8 +3,18 @@ import { type CounterState, type CounterWindow, rowsOfCounter } from '../../doma
 import type { Int64 } from '../../domain/ids';
 import type { ItemCount, TopItemRow } from '../../domain/ranking';
 import { ALL_TIME, isHourKey } from '../../domain/windows';
-import type { CounterCommit, CounterStore, StoredCounter } from '../../ports';
+import {
+  type CounterCommit,
+  type CounterStore,
+  type DueRows,
+  noMeter,
+  type RequestMeter,
+  type RowsStore,
+  type StoredCounter,
+} from '../../ports';
 import { runConditionalBatch } from './batch';
+import { errorCharge } from './charges';
+import { statusOf } from './client';
 
 /** One counter: a location's item counts in one window, with the watermarks that make folding exact. */
 export interface CounterDocument {
@@ -17,8 +27,13 @@ export interface CounterDocument {
   total: number;
   watermarks: Record<string, number>;
   updatedAt: string;
-  /** How many row documents exist for this counter, so rows that fall off can be deleted. */
-  rowCount: number;
+  /** True from a commit until the rows refresh has written this version's rows (an indexed equality query finds them). */
+  rowsDue: boolean;
+  /** The ranked items and location the row documents hold now, so a refresh writes only the rows that changed. */
+  rowsItems: ItemCount[];
+  rowsLocation: string | null;
+  /** Seconds to live (hourly counters); absent on all-time counters, which the container default (-1) keeps. */
+  ttl?: number;
   _etag?: string;
 }
 
@@ -28,6 +43,7 @@ export interface RowDocument extends TopItemRow {
   type: 'topItem';
   locationOid: Int64;
   updatedAt: string;
+  ttl?: number;
 }
 
 export const counterId = (window: CounterWindow): string => `counter|${window}`;
@@ -35,73 +51,73 @@ export const rowId = (window: CounterWindow, rank: number): string => `row|${win
 
 /** A transactional batch takes at most 100 operations: the counter plus its rows must fit. */
 const MAX_BATCH_OPERATIONS = 100;
-const MAX_REMEMBERED_VERSIONS = 10_000;
+const MAX_CACHED_COUNTERS = 10_000;
 
-interface KnownVersion {
-  readonly state: CounterState;
-  readonly rowCount: number;
+interface Cached {
+  readonly document: CounterDocument;
+  readonly etag: string;
 }
 
 /**
- * Counters and their rows in the top-items container (partition key /locationOid), so one location's
- * counter and rows share a logical partition and commit together in a transactional batch: the
- * counter replaced only if its etag still matches, changed rows upserted, surplus rows deleted.
+ * Counters and their rows in the top-items container (partition key /locationOid). `aggregate` is the
+ * only writer of a counter (one lease), so this instance caches each counter with its ETag: a commit
+ * replaces it with `ifMatch` and no read first, and a 412 (another writer, e.g. a rows refresh on
+ * another instance) drops the cached copy so that the retry reads it again. The rows of a counter
+ * are written on a cadence (`write`), in one transactional batch with the counter's `rowsDue` reset.
  */
-export class CosmosCounterStore implements CounterStore {
-  /** Versions this instance has read or written, by etag: they tell which rows a commit must change. */
-  private readonly known = new Map<string, KnownVersion>();
+export class CosmosCounterStore implements CounterStore, RowsStore {
+  private readonly cache = new Map<string, Cached>();
 
-  constructor(private readonly container: Container) {}
+  constructor(
+    private readonly container: Container,
+    private readonly meter: RequestMeter = noMeter,
+  ) {}
 
   async read(locationOid: Int64, windows: readonly CounterWindow[]): Promise<Map<CounterWindow, StoredCounter>> {
     const found = new Map<CounterWindow, StoredCounter>();
     await Promise.all(
       windows.map(async (window) => {
-        const { resource } = await this.container.item(counterId(window), locationOid).read<CounterDocument>();
-        if (!resource?._etag) return;
-        const state = stateOf(resource);
-        this.remember(locationOid, window, resource._etag, { state, rowCount: resource.rowCount ?? 0 });
-        found.set(window, { state, etag: resource._etag });
+        const cached = this.cache.get(cacheKey(locationOid, window)) ?? (await this.readOne(locationOid, window));
+        if (cached) found.set(window, { state: stateOf(cached.document), etag: cached.etag });
       }),
     );
     return found;
   }
 
-  async commit({ state, expectedEtag, rows }: CounterCommit): Promise<boolean> {
+  async commit({ state, expectedEtag, ttlSeconds }: CounterCommit): Promise<boolean> {
     const { locationOid, window } = state;
-    let previous: KnownVersion = { state, rowCount: 0 };
+    const key = cacheKey(locationOid, window);
+    let previous: CounterDocument | undefined;
     if (expectedEtag !== null) {
-      const known =
-        this.known.get(versionKey(locationOid, window, expectedEtag)) ?? (await this.readVersion(locationOid, window, expectedEtag));
-      if (!known) return false;
-      previous = known;
+      const known = this.cache.get(key) ?? (await this.readOne(locationOid, window));
+      if (known?.etag !== expectedEtag) return this.refused(key);
+      previous = known.document;
     }
-
-    const updatedAt = state.updatedAt;
-    const counter: CounterDocument = { id: counterId(window), type: 'counter', ...stateFields(state), rowCount: rows.length };
-    const operations: OperationInput[] = [
-      expectedEtag === null
-        ? { operationType: 'Create', partitionKey: locationOid, resourceBody: asJson(counter) }
-        : { operationType: 'Replace', partitionKey: locationOid, id: counter.id, ifMatch: expectedEtag, resourceBody: asJson(counter) },
-    ];
-    const previousRows = expectedEtag === null ? [] : rowsOfCounter(previous.state, previous.rowCount);
-    rows.forEach((row, index) => {
-      if (index < previous.rowCount && sameRow(previousRows[index], row)) return;
-      const document: RowDocument = { id: rowId(window, row.item_rank), type: 'topItem', locationOid, ...row, updatedAt };
-      operations.push({ operationType: 'Upsert', partitionKey: locationOid, resourceBody: asJson(document) });
-    });
-    for (let rank = rows.length + 1; rank <= previous.rowCount; rank += 1) {
-      operations.push({ operationType: 'Delete', partitionKey: locationOid, id: rowId(window, rank) });
+    const document: CounterDocument = {
+      id: counterId(window),
+      type: 'counter',
+      ...stateFields(state),
+      rowsDue: true,
+      rowsItems: previous?.rowsItems ?? [],
+      rowsLocation: previous?.rowsLocation ?? null,
+    };
+    if (ttlSeconds !== undefined) document.ttl = ttlSeconds;
+    try {
+      const response =
+        expectedEtag === null
+          ? await this.container.items.create(document)
+          : await this.container
+              .item(document.id, locationOid)
+              .replace(document, { accessCondition: { type: 'IfMatch', condition: expectedEtag } });
+      this.meter.record('counter_commit', response.requestCharge);
+      if (response.etag) this.remember(key, { document, etag: response.etag });
+      return true;
+    } catch (error) {
+      this.meter.record('counter_commit', errorCharge(error));
+      const status = statusOf(error);
+      if (status === 412 || status === 409 || status === 404) return this.refused(key);
+      throw error;
     }
-    if (operations.length > MAX_BATCH_OPERATIONS) {
-      throw new Error(
-        `counter ${locationOid}/${window}: ${operations.length} operations exceed a transactional batch; lower MATERIALIZED_TOP below ${MAX_BATCH_OPERATIONS}`,
-      );
-    }
-
-    const outcome = await runConditionalBatch(this.container, operations, locationOid, `counter ${locationOid}/${window}`);
-    if (outcome.committed && outcome.eTag) this.remember(locationOid, window, outcome.eTag, { state, rowCount: rows.length });
-    return outcome.committed;
   }
 
   async list(filter: { locationOid?: Int64; windows?: readonly CounterWindow[] }): Promise<CounterState[]> {
@@ -121,25 +137,94 @@ export class CosmosCounterStore implements CounterStore {
       query,
       filter.locationOid === undefined ? {} : { partitionKey: filter.locationOid },
     );
-    const { resources } = await iterator.fetchAll();
+    const { resources, requestCharge } = await iterator.fetchAll();
+    this.meter.record('counter_read', requestCharge);
     const wanted = windows ? new Set(windows) : undefined;
     return resources.filter((document) => !wanted || wanted.has(document.window)).map(stateOf);
   }
 
-  private async readVersion(locationOid: Int64, window: CounterWindow, etag: string): Promise<KnownVersion | undefined> {
-    const { resource } = await this.container.item(counterId(window), locationOid).read<CounterDocument>();
-    if (!resource || resource._etag !== etag) return undefined;
-    const version = { state: stateOf(resource), rowCount: resource.rowCount ?? 0 };
-    this.remember(locationOid, window, etag, version);
-    return version;
+  /** Counters whose rows lag: `rowsDue` is a top-level boolean, so the range index serves this query. */
+  async due(): Promise<DueRows[]> {
+    const query = "SELECT * FROM c WHERE c.type = 'counter' AND c.rowsDue = true";
+    const response = await this.container.items.query<CounterDocument>(query).fetchAll();
+    this.meter.record('counter_read', response.requestCharge);
+    return response.resources.flatMap((document) => {
+      if (!document._etag) return [];
+      this.remember(cacheKey(document.locationOid, document.window), { document, etag: document._etag });
+      const written = rowsOfCounter(
+        { ...stateOf(document), location: document.rowsLocation ?? null, items: document.rowsItems ?? [] },
+        (document.rowsItems ?? []).length,
+      );
+      return [{ state: stateOf(document), etag: document._etag, written }];
+    });
   }
 
-  private remember(locationOid: Int64, window: CounterWindow, etag: string, version: KnownVersion): void {
-    if (this.known.size >= MAX_REMEMBERED_VERSIONS) {
-      const oldest = this.known.keys().next();
-      if (!oldest.done) this.known.delete(oldest.value);
+  async write(due: DueRows, rows: readonly TopItemRow[], ttlSeconds: number | undefined): Promise<boolean> {
+    const { state } = due;
+    const { locationOid, window } = state;
+    const counter: CounterDocument = {
+      id: counterId(window),
+      type: 'counter',
+      ...stateFields(state),
+      rowsDue: false,
+      rowsItems: state.items.slice(0, rows.length).map((item) => ({ name: item.name, count: item.count })),
+      rowsLocation: state.location,
+    };
+    if (ttlSeconds !== undefined) counter.ttl = ttlSeconds;
+    const operations: OperationInput[] = [
+      { operationType: 'Replace', partitionKey: locationOid, id: counter.id, ifMatch: due.etag, resourceBody: asJson(counter) },
+    ];
+    rows.forEach((row, index) => {
+      if (sameRow(due.written[index], row)) return;
+      const document: RowDocument = { id: rowId(window, row.item_rank), type: 'topItem', locationOid, ...row, updatedAt: state.updatedAt };
+      if (ttlSeconds !== undefined) document.ttl = ttlSeconds;
+      operations.push({ operationType: 'Upsert', partitionKey: locationOid, resourceBody: asJson(document) });
+    });
+    for (let rank = rows.length + 1; rank <= due.written.length; rank += 1) {
+      operations.push({ operationType: 'Delete', partitionKey: locationOid, id: rowId(window, rank) });
     }
-    this.known.set(versionKey(locationOid, window, etag), version);
+    if (operations.length > MAX_BATCH_OPERATIONS) {
+      throw new Error(
+        `counter ${locationOid}/${window}: ${operations.length} operations exceed a transactional batch; lower MATERIALIZED_TOP below ${MAX_BATCH_OPERATIONS}`,
+      );
+    }
+    const key = cacheKey(locationOid, window);
+    const outcome = await runConditionalBatch(this.container, operations, locationOid, `rows ${locationOid}/${window}`, {
+      meter: this.meter,
+      operation: 'rows_write',
+    });
+    if (!outcome.committed) {
+      if (this.cache.get(key)?.etag === due.etag) this.cache.delete(key);
+      return false;
+    }
+    if (outcome.eTag) this.remember(key, { document: counter, etag: outcome.eTag });
+    else this.cache.delete(key);
+    return true;
+  }
+
+  private async readOne(locationOid: Int64, window: CounterWindow): Promise<Cached | undefined> {
+    const response = await this.container.item(counterId(window), locationOid).read<CounterDocument>();
+    this.meter.record('counter_read', response.requestCharge);
+    const document = response.resource;
+    if (!document?._etag) return undefined;
+    const cached = { document, etag: document._etag };
+    this.remember(cacheKey(locationOid, window), cached);
+    return cached;
+  }
+
+  private refused(key: string): false {
+    this.cache.delete(key);
+    return false;
+  }
+
+  /** Most recently used last, so the first key is the one to evict. */
+  private remember(key: string, cached: Cached): void {
+    this.cache.delete(key);
+    if (this.cache.size >= MAX_CACHED_COUNTERS) {
+      const oldest = this.cache.keys().next();
+      if (!oldest.done) this.cache.delete(oldest.value);
+    }
+    this.cache.set(key, cached);
   }
 }
 
@@ -161,11 +246,11 @@ function windowCondition(windows: readonly CounterWindow[], parameters: SqlParam
   return 'ARRAY_CONTAINS(@windows, c.window)';
 }
 
-function versionKey(locationOid: Int64, window: CounterWindow, etag: string): string {
-  return `${locationOid}|${window}|${etag}`;
+function cacheKey(locationOid: Int64, window: CounterWindow): string {
+  return `${locationOid}|${window}`;
 }
 
-function stateFields(state: CounterState): Omit<CounterDocument, 'id' | 'type' | 'rowCount' | '_etag'> {
+function stateFields(state: CounterState): Omit<CounterDocument, 'id' | 'type' | 'rowsDue' | 'rowsItems' | 'rowsLocation' | '_etag'> {
   return {
     locationOid: state.locationOid,
     location: state.location,

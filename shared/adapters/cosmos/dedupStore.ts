@@ -1,5 +1,6 @@
 import type { Container } from '@azure/cosmos';
-import type { CreateOutcome, DedupRecord, DedupStore } from '../../ports';
+import { type CreateOutcome, type DedupRecord, type DedupStore, noMeter, type RequestMeter } from '../../ports';
+import { errorCharge } from './charges';
 import { statusOf } from './client';
 
 /** A dedup record as stored: the record itself, plus a per-item TTL when one is configured. */
@@ -16,6 +17,8 @@ export interface CosmosDedupOptions {
    * enabled on the container, which the infrastructure does).
    */
   readonly itemTtlSeconds?: number;
+  /** Records each create, refused create and conflict read with its request charge. */
+  readonly meter?: RequestMeter;
 }
 
 const DEFAULT_CONCURRENCY = 32;
@@ -31,12 +34,14 @@ const DEFAULT_CONCURRENCY = 32;
  */
 export class CosmosDedupStore implements DedupStore {
   private readonly concurrency: number;
+  private readonly meter: RequestMeter;
 
   constructor(
     private readonly container: Container,
     private readonly options: CosmosDedupOptions = {},
   ) {
     this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
+    this.meter = options.meter ?? noMeter;
   }
 
   async createMany(records: readonly DedupRecord[]): Promise<CreateOutcome[]> {
@@ -62,17 +67,21 @@ export class CosmosDedupStore implements DedupStore {
     const document: DedupDocument = { ...record };
     if (this.options.itemTtlSeconds !== undefined) document.ttl = this.options.itemTtlSeconds;
     try {
-      await this.container.items.create(document);
+      const response = await this.container.items.create(document);
+      this.meter.record('dedup_create', response.requestCharge);
       return { status: 'created' };
     } catch (error) {
-      if (statusOf(error) !== 409) throw error;
+      const conflict = statusOf(error) === 409;
+      this.meter.record(conflict ? 'dedup_conflict' : 'dedup_create', errorCharge(error));
+      if (!conflict) throw error;
     }
     return { status: 'duplicate', existing: await this.readExisting(record) };
   }
 
   /** A point read (1 RU for a small item) to compare the stored copy; null if it expired meanwhile. */
   private async readExisting(record: DedupRecord): Promise<Pick<DedupRecord, 'locationOid' | 'itemName'> | null> {
-    const { resource } = await this.container.item(record.id, record.pk).read<DedupDocument>();
+    const { resource, requestCharge } = await this.container.item(record.id, record.pk).read<DedupDocument>();
+    this.meter.record('conflict_read', requestCharge);
     if (!resource || typeof resource.locationOid !== 'string' || typeof resource.itemName !== 'string') return null;
     return { locationOid: resource.locationOid, itemName: resource.itemName };
   }

@@ -1,5 +1,6 @@
 import type { Container, PatchOperation } from '@azure/cosmos';
-import { COUNTER_NAMES, type MetricsStore, type PipelineCounters } from '../../ports';
+import { COUNTER_NAMES, type MetricsStore, noMeter, type PipelineCounters, type RequestMeter } from '../../ports';
+import { errorCharge } from './charges';
 import { statusOf } from './client';
 
 export const METRICS_ID = 'metrics';
@@ -18,7 +19,10 @@ type MetricsDocument = { id: string; type: 'metrics'; locationOid: string } & Pi
  * (not per event) keeps this single hot document far below a partition's write limit.
  */
 export class CosmosMetricsStore implements MetricsStore {
-  constructor(private readonly container: Container) {}
+  constructor(
+    private readonly container: Container,
+    private readonly meter: RequestMeter = noMeter,
+  ) {}
 
   async add(delta: Partial<PipelineCounters>): Promise<void> {
     const operations: PatchOperation[] = COUNTER_NAMES.filter((name) => (delta[name] ?? 0) !== 0).map((name) => ({
@@ -30,18 +34,20 @@ export class CosmosMetricsStore implements MetricsStore {
     const item = this.container.item(METRICS_ID, METRICS_PARTITION);
     for (let attempt = 0; attempt < 3; attempt += 1) {
       try {
-        await item.patch(operations);
+        this.meter.record('metrics', (await item.patch(operations)).requestCharge);
         return;
       } catch (error) {
+        this.meter.record('metrics', errorCharge(error));
         if (statusOf(error) !== 404) throw error;
       }
       // First write ever: create the document with this delta; if another instance won that race, patch again.
       const document: MetricsDocument = { id: METRICS_ID, type: 'metrics', locationOid: METRICS_PARTITION, ...zeroCounters() };
       for (const name of COUNTER_NAMES) document[name] = delta[name] ?? 0;
       try {
-        await this.container.items.create(document);
+        this.meter.record('metrics', (await this.container.items.create(document)).requestCharge);
         return;
       } catch (error) {
+        this.meter.record('metrics', errorCharge(error));
         if (statusOf(error) !== 409) throw error;
       }
     }

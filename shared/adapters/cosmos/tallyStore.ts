@@ -1,6 +1,6 @@
 import type { Container, JSONObject, OperationInput } from '@azure/cosmos';
 import { type Tally, tallyDocumentOf, type TallyDocument } from '../../domain/tallies';
-import type { TallyCursor, TallyStore } from '../../ports';
+import { noMeter, type RequestMeter, type TallyCursor, type TallyStore } from '../../ports';
 import { runConditionalBatch } from './batch';
 
 /** Where a partition's tallies end: one per logical partition of the tallies container. */
@@ -23,10 +23,15 @@ export const CURSOR_ID = 'cursor';
  * change feed; `aggregate` passes over them.
  */
 export class CosmosTallyStore implements TallyStore {
-  constructor(private readonly container: Container) {}
+  constructor(
+    private readonly container: Container,
+    private readonly meter: RequestMeter = noMeter,
+  ) {}
 
   async cursor(partition: string): Promise<TallyCursor> {
-    const { resource } = await this.container.item(CURSOR_ID, partition).read<TallyCursorDocument>();
+    const { resource, requestCharge } = await this.container.item(CURSOR_ID, partition).read<TallyCursorDocument>();
+    // The cursor read is part of appending a tally: the batch that follows is conditional on it.
+    this.meter.record('tally_append', requestCharge);
     if (!resource?._etag) return { lastSequence: null, etag: null };
     return { lastSequence: resource.lastSequence, etag: resource._etag };
   }
@@ -41,7 +46,12 @@ export class CosmosTallyStore implements TallyStore {
         : { operationType: 'Replace', partitionKey: partition, id: CURSOR_ID, ifMatch: expectedEtag, resourceBody: asJson(cursor) },
       { operationType: 'Create', partitionKey: partition, resourceBody: asJson(document) },
     ];
-    return (await runConditionalBatch(this.container, operations, partition, `tally ${tally.id}`)).committed;
+    return (
+      await runConditionalBatch(this.container, operations, partition, `tally ${tally.id}`, {
+        meter: this.meter,
+        operation: 'tally_append',
+      })
+    ).committed;
   }
 }
 

@@ -1,24 +1,41 @@
 import type { CounterState, CounterWindow } from '../../domain/counters';
 import { compareInt64, type Int64 } from '../../domain/ids';
 import type { TopItemRow } from '../../domain/ranking';
-import type { CounterCommit, CounterStore, StoredCounter } from '../../ports';
+import {
+  type CounterCommit,
+  type CounterStore,
+  type DueRows,
+  noMeter,
+  type RequestMeter,
+  type RowsStore,
+  type StoredCounter,
+} from '../../ports';
 
 interface Slot {
   state: CounterState;
   etag: string;
+  /** The flat rows as last written by a rows refresh, and whether they lag the counter. */
   rows: TopItemRow[];
+  rowsDue: boolean;
+  ttlSeconds: number | undefined;
 }
 
 /**
  * The counter store in memory with the semantics the aggregator relies on: a commit writes the
- * counter and its rows together, and only if the counter still has the etag it was computed from.
- * Tests can make it lose races and crash after a number of commits.
+ * counter and marks its rows due, only if the counter still has the etag it was computed from; a rows
+ * write applies only while the counter keeps the etag it was computed from.
+ * Tests can make it lose races and crash after a number of commits or rows writes.
  */
-export class InMemoryCounterStore implements CounterStore {
+export class InMemoryCounterStore implements CounterStore, RowsStore {
   private readonly slots = new Map<string, Slot>();
   private version = 0;
   private racesToLose = 0;
   private crashAfter: number | undefined;
+  private rowsCrashAfter: number | undefined;
+  /** Successful rows writes so far. */
+  rowsWrites = 0;
+  /** Counts the requests the Cosmos DB adapter would make. */
+  meter: RequestMeter = noMeter;
   private readonly beforeCommitHooks: ((commit: CounterCommit) => Promise<void> | void)[] = [];
   /** Successful commits so far. */
   commits = 0;
@@ -28,6 +45,7 @@ export class InMemoryCounterStore implements CounterStore {
   read(locationOid: Int64, windows: readonly CounterWindow[]): Promise<Map<CounterWindow, StoredCounter>> {
     const found = new Map<CounterWindow, StoredCounter>();
     for (const window of windows) {
+      this.meter.record('counter_read', 0);
       const slot = this.slots.get(keyOf(locationOid, window));
       if (slot) found.set(window, { state: structuredClone(slot.state), etag: slot.etag });
     }
@@ -35,6 +53,7 @@ export class InMemoryCounterStore implements CounterStore {
   }
 
   async commit(commit: CounterCommit): Promise<boolean> {
+    this.meter.record('counter_commit', 0);
     for (const hook of this.beforeCommitHooks) await hook(commit);
     if (this.crashAfter !== undefined && this.commits >= this.crashAfter) {
       throw new Error(`simulated crash: the store went away after ${this.crashAfter} commits`);
@@ -48,7 +67,13 @@ export class InMemoryCounterStore implements CounterStore {
       return false;
     }
     this.version += 1;
-    this.slots.set(key, { state: structuredClone(commit.state), etag: `"v${this.version}"`, rows: structuredClone([...commit.rows]) });
+    this.slots.set(key, {
+      state: structuredClone(commit.state),
+      etag: `"v${this.version}"`,
+      rows: current?.rows ?? [],
+      rowsDue: true,
+      ttlSeconds: commit.ttlSeconds,
+    });
     this.commits += 1;
     return true;
   }
@@ -65,7 +90,40 @@ export class InMemoryCounterStore implements CounterStore {
     return Promise.resolve(structuredClone(states));
   }
 
-  /** The flat rows last committed with each counter (what Power BI reads). */
+  due(): Promise<DueRows[]> {
+    this.meter.record('counter_read', 0);
+    const due = [...this.slots.values()]
+      .filter((slot) => slot.rowsDue)
+      .map((slot) => ({ state: structuredClone(slot.state), etag: slot.etag, written: structuredClone(slot.rows) }));
+    return Promise.resolve(due);
+  }
+
+  write(due: DueRows, rows: readonly TopItemRow[], ttlSeconds: number | undefined): Promise<boolean> {
+    this.meter.record('rows_write', 0);
+    if (this.rowsCrashAfter !== undefined && this.rowsWrites >= this.rowsCrashAfter) {
+      return Promise.reject(new Error(`simulated crash: the store went away after ${this.rowsCrashAfter} rows writes`));
+    }
+    const slot = this.slots.get(keyOf(due.state.locationOid, due.state.window));
+    if (!slot || slot.etag !== due.etag) return Promise.resolve(false);
+    // Rows do not change the counter, so its etag stays: the aggregator's next commit is not refused.
+    slot.rows = structuredClone([...rows]);
+    slot.rowsDue = false;
+    slot.ttlSeconds = ttlSeconds;
+    this.rowsWrites += 1;
+    return Promise.resolve(true);
+  }
+
+  /** The per-item TTL last written with a counter (seconds; undefined never expires). */
+  ttlOf(locationOid: Int64, window: CounterWindow): number | undefined {
+    return this.slots.get(keyOf(locationOid, window))?.ttlSeconds;
+  }
+
+  /** Every rows write after the first `count` more throws, as a process dying between commit and rows would. */
+  crashAfterRowsWrites(count: number | undefined): void {
+    this.rowsCrashAfter = count === undefined ? undefined : this.rowsWrites + count;
+  }
+
+  /** The flat rows last written for each counter (what Power BI reads). */
   rows(locationOid?: Int64): TopItemRow[] {
     return [...this.slots.values()]
       .filter((slot) => locationOid === undefined || slot.state.locationOid === locationOid)

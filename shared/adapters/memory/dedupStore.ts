@@ -1,4 +1,5 @@
-import type { Clock, CreateOutcome, DedupRecord, DedupStore } from '../../ports';
+import { type Clock, type CreateOutcome, type DedupRecord, type DedupStore, noMeter, type RequestMeter } from '../../ports';
+import { countCreates } from '../metered';
 import { systemClock } from '../../ports';
 
 /** A stored record as the change feed shows it: the record plus its partition's change sequence. */
@@ -30,6 +31,8 @@ export class InMemoryDedupStore implements DedupStore {
   private readonly clock: Clock;
   /** How many times createMany was called; tests use it to prove batching. */
   calls = 0;
+  /** Counts the requests the Cosmos DB adapter would make. */
+  meter: RequestMeter = noMeter;
 
   constructor(private readonly options: InMemoryDedupOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -57,7 +60,7 @@ export class InMemoryDedupStore implements DedupStore {
       this.log.push(change);
       return { status: 'created' };
     });
-    return Promise.resolve(outcomes);
+    return Promise.resolve(countCreates(outcomes, this.meter));
   }
 
   /** Every record created so far, in creation order, in the shape the change feed delivers. */

@@ -1,3 +1,4 @@
+import { requestMeter } from '../../charges';
 import type { CommonConfig } from '../../config';
 import type { LocationTable } from '../../domain/locations';
 import type { Clock } from '../../ports';
@@ -16,6 +17,8 @@ export const TEST_CONFIG: CommonConfig = {
   dedupTtlSeconds: 3600,
   dedupPartitions: 64,
   materializedTop: 10,
+  rowsRefreshSeconds: 10,
+  hourlyRetentionDays: 90,
   maxBodyBytes: 1024 * 1024,
   replayGuardMinutes: 5,
 };
@@ -24,6 +27,7 @@ export interface MemoryServices extends Services {
   readonly dedup: InMemoryDedupStore;
   readonly tallies: InMemoryTallyStore;
   readonly counters: InMemoryCounterStore;
+  readonly rows: InMemoryCounterStore;
   readonly deadLetters: InMemoryDeadLetters;
   readonly metrics: InMemoryMetrics;
   readonly publisher: InMemoryPublisher;
@@ -43,15 +47,22 @@ export function createMemoryServices(options: MemoryServicesOptions = {}): Memor
   const source = options.locations ?? new Map<string, string>();
   const locations = typeof source === 'function' ? source : () => Promise.resolve(source);
   const backlog = options.backlog ?? { events: 0, changes: 0 };
+  // Each store counts the requests its Cosmos DB adapter would make, as the local runtime does.
+  const counters = new InMemoryCounterStore();
+  const dedup = new InMemoryDedupStore({ ttlSeconds: config.dedupTtlSeconds, clock });
+  const tallies = new InMemoryTallyStore();
+  const metrics = new InMemoryMetrics();
+  counters.meter = dedup.meter = tallies.meter = metrics.meter = requestMeter;
   return {
     host: 'test',
     config,
     clock,
-    dedup: new InMemoryDedupStore({ ttlSeconds: config.dedupTtlSeconds, clock }),
-    tallies: new InMemoryTallyStore(),
-    counters: new InMemoryCounterStore(),
+    dedup,
+    tallies,
+    counters,
+    rows: counters,
     deadLetters: new InMemoryDeadLetters(),
-    metrics: new InMemoryMetrics(),
+    metrics,
     publisher: new InMemoryPublisher(),
     locations,
     backlog: () => Promise.resolve(backlog),

@@ -5,7 +5,9 @@ import {
   type DeadLetterSink,
   type EventPublisher,
   type MetricsStore,
+  noMeter,
   type PipelineCounters,
+  type RequestMeter,
 } from '../../ports';
 
 export function zeroCounters(): PipelineCounters {
@@ -14,8 +16,11 @@ export function zeroCounters(): PipelineCounters {
 
 export class InMemoryMetrics implements MetricsStore {
   private readonly counters = zeroCounters();
+  /** Counts the requests the Cosmos DB adapter would make (a patch per add). */
+  meter: RequestMeter = noMeter;
 
   add(delta: Partial<PipelineCounters>): Promise<void> {
+    this.meter.record('metrics', 0);
     for (const name of COUNTER_NAMES) this.counters[name] += delta[name] ?? 0;
     return Promise.resolve();
   }

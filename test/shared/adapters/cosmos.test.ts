@@ -1,5 +1,6 @@
 import type { Container } from '@azure/cosmos';
 import { CosmosCounterStore, CosmosDedupStore, TransactionalBatchError } from '../../../shared/adapters/cosmos';
+import { ChargeMeter } from '../../../shared/charges';
 import { rowsOfCounter } from '../../../shared/domain/counters';
 import { counterState } from '../contracts/counterStore.contract';
 import { dedupRecord } from '../contracts/dedupStore.contract';
@@ -71,7 +72,7 @@ function fakeTopItemsContainer(statuses: number[] | Error) {
           operations.map((operation) => ({ operationType: operation.operationType, id: operation.id ?? operation.resourceBody?.id })),
         );
         if (statuses instanceof Error) return Promise.reject(statuses);
-        return Promise.resolve({ code: 207, result: statuses.map((statusCode) => ({ statusCode, requestCharge: 1 })) });
+        return Promise.resolve({ code: 207, headers: {}, result: statuses.map((statusCode) => ({ statusCode, requestCharge: 1 })) });
       },
     },
     item: () => ({ read: () => Promise.resolve({ statusCode: 404 }) }),
@@ -79,66 +80,118 @@ function fakeTopItemsContainer(statuses: number[] | Error) {
   return { container: container as unknown as Container, batches };
 }
 
-describe('CosmosCounterStore commit outcomes', () => {
+describe('CosmosCounterStore rows write outcomes', () => {
   const state = counterState('1', 'all', [
     { name: 'car', count: 2 },
     { name: 'bus', count: 1 },
   ]);
+  const due = { state, etag: '"v1"', written: [] };
 
-  it('creates the counter and upserts each row in one transactional batch', async () => {
-    const fake = fakeTopItemsContainer([201, 201, 201]);
-    expect(await new CosmosCounterStore(fake.container).commit({ state, expectedEtag: null, rows: rowsOfCounter(state, 10) })).toBe(true);
+  it('replaces the counter on its etag and upserts each row in one transactional batch, recording the charge', async () => {
+    const fake = fakeTopItemsContainer([200, 201, 201]);
+    const meter = new ChargeMeter();
+    const { result, charges } = await meter.measure(() =>
+      new CosmosCounterStore(fake.container, meter).write(due, rowsOfCounter(state, 10), undefined),
+    );
+    expect(result).toBe(true);
     expect(fake.batches).toEqual([
       [
-        { operationType: 'Create', id: 'counter|all' },
+        { operationType: 'Replace', id: 'counter|all' },
         { operationType: 'Upsert', id: 'row|all|1' },
         { operationType: 'Upsert', id: 'row|all|2' },
       ],
     ]);
+    expect(charges).toEqual({ rows_write: { n: 1, ru: 3 } });
   });
 
-  it.each([409, 412])('reports a lost race (%i on the counter) as false', async (status) => {
-    const fake = fakeTopItemsContainer([status, 424, 424]);
-    expect(await new CosmosCounterStore(fake.container).commit({ state, expectedEtag: null, rows: rowsOfCounter(state, 10) })).toBe(false);
-  });
-
-  it('refuses without writing when the version it was computed from is gone', async () => {
-    const fake = fakeTopItemsContainer([200]);
-    expect(await new CosmosCounterStore(fake.container).commit({ state, expectedEtag: '"gone"', rows: rowsOfCounter(state, 10) })).toBe(
-      false,
+  it('writes only the rows that differ from the ones written, and deletes the ranks that fell off', async () => {
+    const fake = fakeTopItemsContainer([200, 201, 204]);
+    const before = counterState('1', 'all', [
+      { name: 'car', count: 2 },
+      { name: 'van', count: 1 },
+      { name: 'tram', count: 1 },
+    ]);
+    const written = rowsOfCounter(before, 3);
+    expect(await new CosmosCounterStore(fake.container).write({ state, etag: '"v1"', written }, rowsOfCounter(state, 10), undefined)).toBe(
+      true,
     );
-    expect(fake.batches).toEqual([]);
+    expect(fake.batches).toEqual([
+      [
+        { operationType: 'Replace', id: 'counter|all' },
+        { operationType: 'Upsert', id: 'row|all|2' },
+        { operationType: 'Delete', id: 'row|all|3' },
+      ],
+    ]);
+  });
+
+  it.each([412, 404])('reports a counter that moved on (%i) as false', async (status) => {
+    const fake = fakeTopItemsContainer([status, 424, 424]);
+    expect(await new CosmosCounterStore(fake.container).write(due, rowsOfCounter(state, 10), undefined)).toBe(false);
   });
 
   it('throws when a row operation fails, or the batch itself fails', async () => {
     await expect(
-      new CosmosCounterStore(fakeTopItemsContainer([424, 500, 424]).container).commit({
-        state,
-        expectedEtag: null,
-        rows: rowsOfCounter(state, 10),
-      }),
+      new CosmosCounterStore(fakeTopItemsContainer([424, 500, 424]).container).write(due, rowsOfCounter(state, 10), undefined),
     ).rejects.toBeInstanceOf(TransactionalBatchError);
     await expect(
-      new CosmosCounterStore(fakeTopItemsContainer(new Error('Batch request error: 429')).container).commit({
-        state,
-        expectedEtag: null,
-        rows: rowsOfCounter(state, 10),
-      }),
+      new CosmosCounterStore(fakeTopItemsContainer(new Error('Batch request error: 429')).container).write(
+        due,
+        rowsOfCounter(state, 10),
+        undefined,
+      ),
     ).rejects.toThrow(/429/);
   });
 
-  it('refuses a commit that would not fit one transactional batch', async () => {
+  it('refuses a rows write that would not fit one transactional batch', async () => {
     const many = counterState(
       '1',
       'all',
       Array.from({ length: 120 }, (_, index) => ({ name: `item${String(index).padStart(3, '0')}`, count: 1 })),
     );
     await expect(
-      new CosmosCounterStore(fakeTopItemsContainer([]).container).commit({
-        state: many,
-        expectedEtag: null,
-        rows: rowsOfCounter(many, 100),
-      }),
+      new CosmosCounterStore(fakeTopItemsContainer([]).container).write(
+        { state: many, etag: '"v1"', written: [] },
+        rowsOfCounter(many, 120),
+        undefined,
+      ),
     ).rejects.toThrow(/MATERIALIZED_TOP/);
+  });
+});
+
+describe('request charges of the dedup store', () => {
+  it('records a create, a refused create and the read of the stored copy, each with its charge', async () => {
+    const container = {
+      items: {
+        create: (document: { id: string }) =>
+          document.id === '2'
+            ? Promise.reject(Object.assign(new Error('conflict'), { code: 409, headers: { 'x-ms-request-charge': '1.24' } }))
+            : Promise.resolve({ statusCode: 201, requestCharge: 5.71 }),
+      },
+      item: () => ({ read: () => Promise.resolve({ statusCode: 200, requestCharge: 1, resource: { locationOid: '2', itemName: 'bus' } }) }),
+    } as unknown as Container;
+    const meter = new ChargeMeter();
+    const { charges } = await meter.measure(() =>
+      new CosmosDedupStore(container, { meter }).createMany([dedupRecord('1'), dedupRecord('2'), dedupRecord('3')]),
+    );
+    expect(charges).toEqual({
+      dedup_create: { n: 2, ru: 11.42 },
+      dedup_conflict: { n: 1, ru: 1.24 },
+      conflict_read: { n: 1, ru: 1 },
+    });
+    expect(meter.operations()).toEqual({ dedup_create: 2, dedup_conflict: 1, conflict_read: 1 });
+  });
+
+  it('keeps the sums of concurrent invocations apart', async () => {
+    const meter = new ChargeMeter();
+    const slow = (ru: number) =>
+      meter.measure(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        meter.record('metrics', ru);
+        await new Promise((resolve) => setImmediate(resolve));
+        meter.record('metrics', ru);
+      });
+    const [a, b] = await Promise.all([slow(1), slow(10)]);
+    expect(a.charges).toEqual({ metrics: { n: 2, ru: 2 } });
+    expect(b.charges).toEqual({ metrics: { n: 2, ru: 20 } });
   });
 });

@@ -8,7 +8,7 @@ import { tallyStoreContract } from './tallyStore.contract';
 dedupStoreContract('in-memory', () => new InMemoryDedupStore());
 counterStoreContract('in-memory', () => {
   const store = new InMemoryCounterStore();
-  return { store, rows: (locationOid) => Promise.resolve(store.rows(locationOid)) };
+  return { store, rows: (locationOid) => Promise.resolve(store.rows(locationOid)), another: () => store };
 });
 metricsStoreContract('in-memory', () => new InMemoryMetrics());
 tallyStoreContract('in-memory', () => {

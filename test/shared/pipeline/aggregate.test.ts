@@ -13,18 +13,25 @@ const change = (sequence: number, locationOid = '1', itemName = 'car', partition
   timestampMs: Date.UTC(2026, 10, 22, 10),
 });
 
-const deps = (counters: InMemoryCounterStore) => ({ counters, clock: new ManualClock(), materializedTop: 10 });
+const deps = (counters: InMemoryCounterStore, clock = new ManualClock()) => ({ counters, clock, hourlyRetentionDays: 90 });
 
 describe('applyTallies', () => {
   it('summarises what it counted and what was already counted', async () => {
     const counters = new InMemoryCounterStore();
     const first = tallyOf([change(1), change(2), change(3, '2')]);
-    expect(await applyTallies([first], deps(counters))).toEqual({ tallies: 1, counted: 3, redelivered: 0, conflictsRetried: 0 });
+    expect(await applyTallies([first], deps(counters))).toEqual({
+      tallies: 1,
+      counted: 3,
+      redelivered: 0,
+      conflictsRetried: 0,
+      expiredHours: 0,
+    });
     expect(await applyTallies([first, tallyOf([change(4)])], deps(counters))).toEqual({
       tallies: 2,
       counted: 1,
       redelivered: 3,
       conflictsRetried: 0,
+      expiredHours: 0,
     });
     expect((await counters.list({ locationOid: '1', windows: ['all'] }))[0]).toMatchObject({ total: 3, watermarks: { '0': 4 } });
   });
@@ -43,6 +50,30 @@ describe('applyTallies', () => {
     // One location, two windows (all-time and the hour): two commits for four partitions' tallies.
     expect(commits).toBe(2);
     expect((await counters.list({ windows: ['all'] }))[0]).toMatchObject({ total: 8, watermarks: { '0': 2, '1': 12, '2': 22, '3': 32 } });
+  });
+
+  it('writes nothing for a redelivered batch: every counter it touches is left unchanged', async () => {
+    const counters = new InMemoryCounterStore();
+    const batch = [tallyOf([change(1), change(2, '2')])];
+    await applyTallies(batch, deps(counters));
+    const commits = counters.commits;
+    expect(await applyTallies(batch, deps(counters))).toMatchObject({ counted: 0, redelivered: 2 });
+    expect(counters.commits).toBe(commits);
+  });
+
+  it('gives hourly counters a ttl that ends HOURLY_RETENTION_DAYS after their hour, and leaves out hours already expired', async () => {
+    const counters = new InMemoryCounterStore();
+    // The detections are of 22 Nov 10:00; it is now 22 Nov 10:30, then 90 days and 1 hour later.
+    const clock = new ManualClock(Date.UTC(2026, 10, 22, 10, 30));
+    await applyTallies([tallyOf([change(1)])], deps(counters, clock));
+    expect(counters.ttlOf('1', 'all')).toBeUndefined();
+    expect(counters.ttlOf('1', '2026-11-22T10')).toBe(90 * 86_400 + 1800);
+
+    clock.set(Date.UTC(2026, 10, 22, 11) + 90 * 86_400_000);
+    const late = await applyTallies([tallyOf([change(2)])], deps(counters, clock));
+    expect(late).toMatchObject({ counted: 1, expiredHours: 1 });
+    expect((await counters.list({ locationOid: '1', windows: ['all'] }))[0]?.total).toBe(2);
+    expect((await counters.list({ locationOid: '1', windows: ['2026-11-22T10'] }))[0]?.total).toBe(1);
   });
 
   it('re-reads and re-folds a counter whose conditional write lost a race', async () => {
