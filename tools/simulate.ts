@@ -6,6 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { DetectionGenerator, type GeneratedEvent, type TruthTotals } from './lib/generator';
 import { formatCount, formatHelp, formatSeconds, type OptionSpec, parseOptions, startProgress, UsageError } from './lib/cli';
+import { packRows } from '../shared/domain/packing';
 
 export const DEFAULT_TARGET = 'http://127.0.0.1:7071';
 
@@ -134,7 +135,7 @@ const HELP_TEXT = {
     'Targets:',
     `  <url>       POST JSON arrays to <url>/api/events with keep-alive (default ${DEFAULT_TARGET}, the local runtime of \`npm start\`).`,
     '              For a Function app, set FUNCTIONS_KEY to send it as the x-functions-key header.',
-    '  eventhubs   Send to Azure Event Hubs with EventHubProducerClient, one batch per partition key (the video camera oid).',
+    "  eventhubs   Send to Azure Event Hubs, a camera's detections packed into 64 KB events (JSON arrays), partition key = video camera oid.",
     '              Auth: EVENTHUB_NAMESPACE (e.g. myns.servicebus.windows.net) + EVENTHUB_NAME with DefaultAzureCredential',
     '              (az login, managed identity, ...), or EVENTHUB_CONNECTION_STRING (+ EVENTHUB_NAME unless it has EntityPath).',
     'Exit codes: 0 done, 1 failed (target unreachable, requests failing), 2 bad options, 130 interrupted.',
@@ -381,7 +382,11 @@ export function groupByPartitionKey(events: readonly GeneratedEvent[]): Map<stri
   return groups;
 }
 
-/** Fills batches per partition key and sends each when full; returns how many batches were sent. */
+/**
+ * Packs each partition key's bodies into as few Event Hubs events as fit the 64 KB billing unit (a
+ * JSON array each, as the Function app's publisher does), fills batches with them and sends each
+ * when full; returns how many batches were sent.
+ */
 export async function sendByPartitionKey<Batch extends BatchLike>(
   producer: ProducerLike<Batch>,
   events: readonly GeneratedEvent[],
@@ -392,7 +397,8 @@ export async function sendByPartitionKey<Batch extends BatchLike>(
   const sendGroup = async ([key, bodies]: [string, unknown[]]) => {
     const newBatch = () => (key === NO_PARTITION_KEY ? producer.createBatch() : producer.createBatch({ partitionKey: key }));
     let batch = await newBatch();
-    for (const body of bodies) {
+    for (const packed of packRows(bodies.map((body) => JSON.stringify(body)))) {
+      const body = Buffer.from(packed, 'utf8');
       if (batch.tryAdd({ body })) continue;
       if (batch.count === 0) throw new TargetError('an event is larger than an Event Hubs batch allows');
       await producer.sendBatch(batch);

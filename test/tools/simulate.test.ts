@@ -5,6 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { validateEvent } from '../../shared/domain/detection';
+import { PACKED_BODY_BYTES } from '../../shared/domain/packing';
 import { parseEventRows } from '../../shared/domain/json';
 import { UsageError } from '../../tools/lib/cli';
 import type { GeneratedEvent } from '../../tools/lib/generator';
@@ -312,11 +313,15 @@ class FakeBatch implements BatchLike {
     private readonly capacity: number,
   ) {}
   get count() {
-    return this.bodies.length;
+    return this.events.length;
   }
+  /** Each event's body is a packed JSON array; `bodies` holds the rows. */
+  readonly events: unknown[][] = [];
   tryAdd(data: { body: unknown }): boolean {
-    if (this.bodies.length >= this.capacity || (data.body as { n: number }).n < 0) return false;
-    this.bodies.push(data.body);
+    const rows = JSON.parse((data.body as Buffer).toString('utf8')) as { n: number }[];
+    if (this.events.length >= this.capacity || rows.some((row) => row.n < 0)) return false;
+    this.events.push(rows);
+    this.bodies.push(...rows);
     return true;
   }
 }
@@ -355,21 +360,29 @@ describe('Event Hubs batching by partition key', () => {
     expect(groups.get(NO_PARTITION_KEY)).toEqual([{ n: 4 }]);
   });
 
-  it('sends each event once, in batches that each carry one partition key, splitting full batches', async () => {
+  it('packs the rows of each camera into one event when they fit, each sent once with its partition key', async () => {
     const producer = new FakeProducer(3);
     const batches = await sendByPartitionKey(producer, events, 2);
     expect(batches).toBe(producer.sent.length);
-    const byKey = new Map<string | undefined, unknown[]>();
-    for (const batch of producer.sent) {
-      expect(batch.count).toBeGreaterThan(0);
-      expect(batch.count).toBeLessThanOrEqual(3);
-      byKey.set(batch.partitionKey, [...(byKey.get(batch.partitionKey) ?? []), ...batch.bodies]);
-    }
-    expect(byKey.get('101')).toEqual([{ n: 1 }, { n: 3 }, { n: 6 }, { n: 7 }]);
-    expect(byKey.get('202')).toEqual([{ n: 2 }, { n: 5 }]);
+    const byKey = new Map<string | undefined, unknown[][]>();
+    for (const batch of producer.sent) byKey.set(batch.partitionKey, [...(byKey.get(batch.partitionKey) ?? []), ...batch.events]);
+    expect(byKey.get('101')).toEqual([[{ n: 1 }, { n: 3 }, { n: 6 }, { n: 7 }]]);
+    expect(byKey.get('202')).toEqual([[{ n: 2 }, { n: 5 }]]);
     // Rows without a camera oid go without a partition key, and Event Hubs spreads them.
-    expect(byKey.get(undefined)).toEqual([{ n: 4 }]);
-    expect(producer.sent.filter((batch) => batch.partitionKey === '101')).toHaveLength(2);
+    expect(byKey.get(undefined)).toEqual([[{ n: 4 }]]);
+  });
+
+  it('splits the rows of a camera into events under 64 KB, and full batches into more batches', async () => {
+    const filler = 'x'.repeat(1000);
+    const many = Array.from({ length: 200 }, (_, n) => ({ kind: 'fresh' as const, body: { n, filler }, partitionKey: '9' }));
+    const producer = new FakeProducer(2);
+    await sendByPartitionKey(producer, many, 1);
+    const packed = producer.sent.flatMap((batch) => batch.events);
+    // About 1 KB per row: 200 rows need four 63 KB events, in two batches of two.
+    expect(packed).toHaveLength(4);
+    expect(producer.sent).toHaveLength(2);
+    for (const rows of packed) expect(Buffer.byteLength(JSON.stringify(rows))).toBeLessThanOrEqual(PACKED_BODY_BYTES);
+    expect(packed.flat().map((row) => (row as { n: number }).n)).toEqual(many.map((event) => event.body.n));
   });
 
   it('fails clearly on an event too large for any batch', async () => {

@@ -1,1 +1,1 @@
-export { createProducer, EventHubPublisher, toEventData, type BatchProducer, type ProducerBatch } from './publisher';
+export { createProducer, EventHubPublisher, packedEventData, type BatchProducer, type ProducerBatch } from './publisher';

@@ -1,6 +1,7 @@
 import { type CreateBatchOptions, type EventData, EventHubProducerClient } from '@azure/event-hubs';
 import type { Connection } from '../../config';
 import type { DetectionWire } from '../../domain/detection';
+import { packRows } from '../../domain/packing';
 import type { EventPublisher } from '../../ports';
 import { credentialFor } from '../credentials';
 
@@ -26,10 +27,11 @@ const DEFAULT_CONCURRENCY = 16;
 
 /**
  * Publishes detections to Event Hubs with the camera as partition key, so one camera's events stay in
- * order on one partition. Events are grouped per camera and sent in as few batches as fit; `publish`
+ * order on one partition. A camera's detections are packed into as few events as fit the 64 KB
+ * billing unit (domain/packing.ts), each body a UTF-8 JSON array of the wire form (ids as strings,
+ * so every reader keeps them exact), and the events sent in as few batches as fit; `publish`
  * resolves only once Event Hubs has acknowledged every batch, which is what lets POST /api/events
- * answer 202. The body is the wire form as UTF-8 JSON, with ids as strings so every reader keeps
- * them exact.
+ * answer 202.
  */
 export class EventHubPublisher implements EventPublisher {
   constructor(
@@ -61,18 +63,19 @@ export class EventHubPublisher implements EventPublisher {
 
   private async sendGroup(partitionKey: string, events: readonly DetectionWire[]): Promise<void> {
     let batch = await this.producer.createBatch({ partitionKey });
-    for (const event of events) {
-      const data = toEventData(event);
+    for (const body of packRows(events.map((event) => JSON.stringify(event)))) {
+      const data = packedEventData(body);
       if (batch.tryAdd(data)) continue;
-      if (batch.count === 0) throw new Error(`detection ${event.detection_oid} is too large for an Event Hubs batch`);
+      if (batch.count === 0) throw new Error(`a packed event of camera ${partitionKey} is too large for an Event Hubs batch`);
       await this.producer.sendBatch(batch);
       batch = await this.producer.createBatch({ partitionKey });
-      if (!batch.tryAdd(data)) throw new Error(`detection ${event.detection_oid} is too large for an Event Hubs batch`);
+      if (!batch.tryAdd(data)) throw new Error(`a packed event of camera ${partitionKey} is too large for an Event Hubs batch`);
     }
     if (batch.count > 0) await this.producer.sendBatch(batch);
   }
 }
 
-export function toEventData(event: DetectionWire): EventData {
-  return { body: Buffer.from(JSON.stringify(event), 'utf8'), contentType: 'application/json' };
+/** A packed body: a JSON array of detections. */
+export function packedEventData(body: string): EventData {
+  return { body: Buffer.from(body, 'utf8'), contentType: 'application/json' };
 }

@@ -40,19 +40,19 @@ const event = (detection: string, camera: string): DetectionWire => ({
 });
 
 describe('EventHubPublisher', () => {
-  it('sends each camera with its own partition key, in order, splitting batches that fill up', async () => {
-    const { producer, sent } = fakeProducer(2);
-    const events = [event('1', 'A'), event('2', 'B'), event('3', 'A'), event('4', 'A'), event('5', 'B')];
+  it('packs each camera into one event with its own partition key, in order, splitting batches that fill up', async () => {
+    const { producer, sent } = fakeProducer(1);
+    const filler = (n: string) => ({ ...event(n, 'A'), item_name: 'x'.repeat(65_000) });
+    const events = [event('1', 'A'), event('2', 'B'), event('3', 'A'), filler('4'), event('5', 'B')];
     await new EventHubPublisher(producer).publish(events);
 
-    const byKey = (key: string) => sent.filter((batch) => batch.partitionKey === key).map((batch) => batch.events.length);
-    expect(byKey('A')).toEqual([2, 1]);
-    expect(byKey('B')).toEqual([2]);
-    const bodies = (key: string) =>
+    const rowsOf = (key: string) =>
       sent
         .filter((batch) => batch.partitionKey === key)
-        .flatMap((batch) => batch.events.map((data) => JSON.parse((data.body as Buffer).toString('utf8')) as DetectionWire));
-    expect(bodies('A').map((wire) => wire.detection_oid)).toEqual(['1', '3', '4']);
+        .map((batch) => batch.events.flatMap((data) => JSON.parse((data.body as Buffer).toString('utf8')) as DetectionWire[]));
+    // Camera A: 1 and 3 share one event; 4 (64 KB) does not fit beside them and goes alone, in the next batch.
+    expect(rowsOf('A').map((batch) => batch.map((wire) => wire.detection_oid))).toEqual([['1', '3'], ['4']]);
+    expect(rowsOf('B').map((batch) => batch.map((wire) => wire.detection_oid))).toEqual([['2', '5']]);
   });
 
   it('writes the body as UTF-8 JSON with ids as strings, so no reader can round them', async () => {
