@@ -15,7 +15,10 @@ import { topItems } from '../../functions/topItems';
 import { HttpRequest } from '@azure/functions';
 import { ManualClock, TEST_CONFIG, InMemoryDeadLetters, InMemoryPublisher } from '../../shared/adapters/memory';
 import { openLocalStore, type LocalStore, type ChangeDocument } from '../../local/store';
-import type { CounterStore } from '../../shared/ports';
+import { refreshRowsTimer } from '../../functions/refreshRows';
+import { rowsOfCounter } from '../../shared/domain/counters';
+import type { CounterStore, RowsStore } from '../../shared/ports';
+import { workerRowsCadence } from '../../shared/pipeline/refreshRows';
 import { resetServices, type Services, useServices } from '../../shared/services';
 import { DetectionGenerator } from '../../tools/lib/generator';
 import { differencesFromTruth, faultRandom, type ServedRow, runSeed, scale } from './support/truth';
@@ -37,7 +40,7 @@ interface Harness {
 
 let invocation = 0;
 
-function open(options: { counters?: (inner: CounterStore) => CounterStore } = {}): Harness {
+function open(options: { counters?: (inner: CounterStore) => CounterStore; rows?: (inner: RowsStore) => RowsStore } = {}): Harness {
   const dir = mkdtempSync(join(tmpdir(), 'faults-handlers-'));
   const clock = new ManualClock(NOW);
   const store = openLocalStore(join(dir, 'store.db'), { dedupTtlSeconds: 3600, dedupPartitions: TEST_CONFIG.dedupPartitions, clock });
@@ -49,7 +52,7 @@ function open(options: { counters?: (inner: CounterStore) => CounterStore } = {}
     dedup: store.dedup,
     tallies: store.tallies,
     counters: options.counters ? options.counters(store.counters) : store.counters,
-    rows: store.counters,
+    rows: options.rows ? options.rows(store.counters) : store.counters,
     deadLetters: new InMemoryDeadLetters(),
     metrics: store.metrics,
     publisher: new InMemoryPublisher(),
@@ -272,6 +275,64 @@ describe('two workers racing on the same changes, in each stage', () => {
       await harness.close();
     }
   });
+});
+
+describe('a crash between the counter commits and their rows write', () => {
+  it.each([0, 5])(
+    'leaves the rows due, never wrong, and the first refresh after a restart writes them (crash after %i rows writes)',
+    async (crashAfter) => {
+      const seed = runSeed(`rows crash ${crashAfter}`);
+      const { generator, messages } = stream(seed, scale(2_000, 20_000));
+      let written = 0;
+      const harness = open({
+        rows: (inner) => ({
+          due: () => inner.due(),
+          write: (due, rows, ttl) => {
+            if (written >= crashAfter) return Promise.reject(new Error('simulated crash: the worker died before its rows write'));
+            written += 1;
+            return inner.write(due, rows, ttl);
+          },
+        }),
+      });
+      try {
+        for (const batch of chunks(messages, 500)) await deliverToIngest(harness, batch);
+        // The rows cadence has elapsed: aggregate commits every counter, then dies in its rows refresh.
+        workerRowsCadence.reset();
+        await deliverToAggregation(harness, await allChanges(harness));
+        expect(written).toBe(crashAfter);
+        // The API reads the counters: exact at once.
+        await expectExact(harness, generator);
+        // Every rows set on disk is the top of its counter's state, or due: never a wrong one left as done.
+        const due = await harness.store.counters.due();
+        expect(due.length).toBeGreaterThan(0);
+        const dueKeys = new Set(due.map(({ state }) => `${state.locationOid}|${state.window}`));
+        for (const state of await harness.store.counters.list({})) {
+          if (dueKeys.has(`${state.locationOid}|${state.window}`)) continue;
+          const rows = (await harness.store.counters.rows(state.locationOid)).filter(
+            (row) => row.window === rowsOfCounter(state, 1)[0]?.window,
+          );
+          expect(rows).toEqual(rowsOfCounter(state, TEST_CONFIG.materializedTop));
+        }
+
+        // A new worker on the same store, one ROWS_REFRESH_SECONDS later: its timer repairs every due row set.
+        useServices({ ...harness.services, rows: harness.store.counters });
+        (harness.services.clock as ManualClock).advance(TEST_CONFIG.rowsRefreshSeconds * 1000);
+        workerRowsCadence.reset();
+        await refreshRowsTimer(
+          { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } },
+          context(harness),
+        );
+        expect(await harness.store.counters.due()).toEqual([]);
+        const rows = await harness.store.counters.rows();
+        const expected = (await harness.store.counters.list({})).flatMap((state) => rowsOfCounter(state, TEST_CONFIG.materializedTop));
+        const key = (row: { window: string; geographical_location_oid: string; item_rank: number }) =>
+          `${row.geographical_location_oid}|${row.window}|${row.item_rank}`;
+        expect(new Map(rows.map((row) => [key(row), row]))).toEqual(new Map(expected.map((row) => [key(row), row])));
+      } finally {
+        await harness.close();
+      }
+    },
+  );
 });
 
 describe('the store runs out of space', () => {

@@ -111,6 +111,21 @@ describe('odata function', () => {
     expect(new Set(all.map((row) => row['window']))).toEqual(new Set(['all', 'hour:2026-11-22T10', 'hour:2026-11-22T11']));
   });
 
+  it('serves no hour that ended longer than HOURLY_RETENTION_DAYS ago, in the feed or the API, and all-time still', async () => {
+    // 90 days after 11:30: the 10 o'clock hour (ended 11:00) has expired, the 11 o'clock one has not.
+    (services.clock as ManualClock).set(Date.UTC(2026, 10, 22, 11, 30) + 90 * 86_400_000);
+    const all = await readFeed('TopItems', 1000);
+    expect(new Set(all.map((row) => row['window']))).toEqual(new Set(['all', 'hour:2026-11-22T11']));
+    expect(await readFeed("TopItems?$filter=window eq 'hour:2026-11-22T10'", 10)).toEqual([]);
+    expect(await topItemsApi('hour:2026-11-22T10')).toEqual([]);
+    expect((await topItemsApi('hour:2026-11-22T11')).length).toBeGreaterThan(0);
+    // A span reaching back past both hours counts only the one still kept: bus leads, not the expired cars.
+    const span = (await topItemsApi('last:2162h')).filter((row) => row['geographical_location_oid'] === BIG);
+    expect(span[0]).toMatchObject({ item_name: 'bus', item_count: 3 });
+    expect(span.some((row) => row['item_name'] === 'car')).toBe(false);
+    expect((await topItemsApi('all')).find((row) => row['geographical_location_oid'] === BIG)).toMatchObject({ item_count: 5 });
+  });
+
   it('keeps 2^53+1 and 2^53 apart, as numbers by default and as strings when asked', async () => {
     const filter = `$filter=geographical_location_oid eq ${BIG} and window eq 'all'&$select=geographical_location_oid,item_rank`;
     const numbers = await call(odata, `${FEED}TopItems?${filter}`);

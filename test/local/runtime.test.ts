@@ -117,6 +117,15 @@ describe('the local runtime over HTTP', () => {
       counters: { accepted: 14, stored: 12, duplicates: 2, conflicts: 1, invalid: 2, unknown_location: 1 },
       backlog: { events: 0, changes: 0 },
     });
+    // The store requests a Cosmos DB deployment would make for the same work, by operation: one
+    // create per distinct detection, a 409 and a read of the stored copy per duplicate.
+    expect((health as unknown as { operations: Record<string, number> }).operations).toMatchObject({
+      dedup_create: 12,
+      dedup_conflict: 2,
+      conflict_read: 2,
+      tally_append: expect.any(Number) as number,
+      counter_commit: expect.any(Number) as number,
+    });
     expect(table(await getJson<Row[]>(`${runtime.url}/api/top-items?location=1`))).toEqual([
       ['1', 'Market Square', 1, 'car', 4],
       ['1', 'Market Square', 2, 'bus', 3],

@@ -118,7 +118,9 @@ function spawnRuntime(
   env: Readonly<Record<string, string>>,
   nodeArgs: readonly string[] = [],
 ): { child: ChildProcess; exited: Promise<Exit>; output: () => string } {
-  const childEnv: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'info', ...env };
+  // The tests post events at fixed 2026 times: a retention of a century keeps their hours served
+  // whenever the tests run (a test of retention sets its own).
+  const childEnv: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'info', HOURLY_RETENTION_DAYS: '36500', ...env };
   // The test runner's own settings must not leak into the runtime's configuration.
   delete childEnv['NODE_OPTIONS'];
   delete childEnv['FAULTS'];
