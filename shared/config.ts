@@ -120,6 +120,18 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: 'How many ranks per location and window are kept as flat rows for Power BI.',
   },
   {
+    name: 'ROWS_REFRESH_SECONDS',
+    hosts: ['azure', 'local'],
+    defaults: { azure: '10', local: '10' },
+    description: 'Seconds between writes of the flat Power BI rows; only rows changed since the last write are written.',
+  },
+  {
+    name: 'HOURLY_RETENTION_DAYS',
+    hosts: ['azure', 'local'],
+    defaults: { azure: '90', local: '90' },
+    description: 'Days hourly counters and their rows are kept (a per-item TTL); all-time counters never expire.',
+  },
+  {
     name: 'MAX_BODY_BYTES',
     hosts: ['azure', 'local'],
     defaults: { azure: '1048576', local: '4194304' },

@@ -59,7 +59,8 @@ param talliesMaxThroughput int
 param topItemsMaxThroughput int
 
 // Leases take a few point reads and writes per lease per poll, for both triggers (one lease per
-// physical partition of dedup, one for tallies): the autoscale floor is plenty.
+// physical partition of dedup, one for tallies): the autoscale floor is plenty (npm run capacity:
+// ~140 RU/s at 10,000 events/s; test/infra/capacity.test.ts ties it to the model).
 var leasesMaxThroughput = 1000
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
@@ -187,6 +188,9 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
       properties: {
         resource: {
           id: topItemsContainerName
+          // TTL on, with no default expiry: only hourly counters and their rows carry a per-item ttl
+          // (HOURLY_RETENTION_DAYS); all-time counters and the metrics document never expire.
+          defaultTtl: -1
           partitionKey: {
             paths: [
               '/locationOid'
