@@ -74,7 +74,8 @@ describe('infra/monitoring/ru-by-operation.kql', () => {
       'ru_per_stored_detection',
       'model_ru_per_stored_detection',
     ]);
-    expect(kql).toContain('message startswith "cosmos-charges "');
+    expect(kql).toContain('Message startswith "cosmos-charges "');
+    expect(kql).toMatch(/union isfuzzy=true\s+\(AppTraces [^)]*\),\s+\(traces /);
     expect(kql).toMatch(/summarize requests = sum\(n\), total_ru = sum\(ru\) by operation/);
   });
 });
