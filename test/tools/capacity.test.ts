@@ -233,7 +233,16 @@ describe('Power BI rows on a cadence', () => {
   it('writes the rows changed in ROWS_REFRESH_SECONDS, fewer than rewriting them with every commit', () => {
     expect(figure(base, 'row writes')).toBeCloseTo(rowsChangedBy(DEFAULT_INPUTS, 9500 * 10) / 10, 6);
     expect(figure(base, 'row writes')).toBeLessThan(basisRowsPerCommit(base));
-    expect(figure(base, 'topitems: rows')).toBeCloseTo(figure(base, 'row writes') * operation(base, 'rows_write').ruPerRequest, 6);
+    // One transactional batch per counter changed in the cadence: its replace (rows marked written) and its changed rows.
+    const dueCounters = countersTouched(DEFAULT_INPUTS, 9500 * 10);
+    const rowsWrite = operation(base, 'rows_write');
+    expect(rowsWrite.requestsPerSecond).toBeCloseTo(dueCounters / 10, 6);
+    expect(rowsWrite.ruPerRequest).toBeCloseTo(
+      operation(base, 'counter_commit').ruPerRequest +
+        (rowsChangedBy(DEFAULT_INPUTS, 9500 * 10) / dueCounters) * figure(base, 'row upsert'),
+      6,
+    );
+    expect(figure(base, 'topitems: rows')).toBeCloseTo(rowsWrite.ruPerSecond, 6);
   });
 
   it('writes fewer rows per second the longer the cadence, and at most every row of every counter', () => {
@@ -242,6 +251,17 @@ describe('Power BI rows on a cadence', () => {
     const rowsPerRefresh = rowsChangedBy(DEFAULT_INPUTS, 1e9);
     expect(rowsPerRefresh).toBeCloseTo(100 * (2 + 6) * 10, 0);
     expect(figure(slow, 'counter commits')).toBeCloseTo(figure(base, 'counter commits'), 6);
+  });
+
+  it('queries the due counters twice a cadence (aggregate and the timer), reading each due counter', () => {
+    const read = operation(base, 'counter_read');
+    const pointReads = figure(base, 'counter reads');
+    expect(read.requestsPerSecond).toBeCloseTo(pointReads + 2 / 10, 6);
+    const dueQueryRu = countersTouched(DEFAULT_INPUTS, 9500 * 10) * documentedRu('read', figure(base, 'counter document') / 1024);
+    expect(read.ruPerSecond).toBeCloseTo(
+      (pointReads + 0) * documentedRu('read', figure(base, 'counter document') / 1024) + 0.2 * dueQueryRu,
+      6,
+    );
   });
 
   it('adds the cadence to the rows delay, not to the counters', () => {

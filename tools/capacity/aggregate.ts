@@ -24,9 +24,9 @@ export interface AggregateModel {
   readonly readsPerSecond: number;
   readonly counterBytes: number;
   readonly commit: Charge;
-  readonly read: Charge;
+  /** The model's point read of a counter (a cache miss); the rows stage prices all counter reads. */
+  readonly pointReadRu: number;
   readonly ruCommits: number;
-  readonly ruReads: number;
   /** RU/s a read before every commit would add (what the code did before caching counters). */
   readonly ruSavedByCache: number;
   readonly ruPerStoredDetection: number;
@@ -59,7 +59,7 @@ export function modelAggregate(inputs: CapacityInputs, load: Load, tally: TallyM
   // One aggregate lease is one writer per counter: no races. Only a split tallies container brings them back.
   const retryShare = Math.min(0.9, ((leases - 1) * ru.commitWindowSeconds) / Math.max(inputs.feedCycleSeconds, 0.001));
 
-  const counterBytes = counterDocumentBytes(inputs.items, inputs.dedupPartitions, ru.systemPropertyBytes);
+  const counterBytes = counterDocumentBytes(inputs.items, inputs.dedupPartitions, ru.systemPropertyBytes, inputs.materializedTop);
   const counterKb = counterBytes / KB;
   const commit = chargeOf(
     inputs,
@@ -67,17 +67,11 @@ export function modelAggregate(inputs: CapacityInputs, load: Load, tally: TallyM
     REPLACE_FACTOR * documentedRu('write', counterKb) + 2 * RU_PER_INDEX_TERM * ru.counterChangedTerms,
     `conditional replace of a ${fmt(counterBytes)} B counter: 2 × documented write (a replace is about 2× an insert) + ${ru.counterChangedTerms} changed index terms`,
   );
-  const read = chargeOf(
-    inputs,
-    'counter_read',
-    documentedRu('read', counterKb),
-    `documented point read of a ${fmt(counterBytes)} B counter`,
-  );
+  const pointReadRu = documentedRu('read', counterKb);
   // Cold reads: each hour's new counters, every live counter after a restart, and each lost race.
   const liveCounters = inputs.locations * (2 + inputs.lateHours);
   const readsPerSecond = (inputs.locations + ru.aggregateRestartsPerHour * liveCounters) / 3600 + commitsPerSecond * retryShare;
   const ruCommits = commitsPerSecond * (1 + retryShare) * commit.ruPerRequest;
-  const ruReads = readsPerSecond * read.ruPerRequest;
   return {
     leases,
     talliesPerLease,
@@ -91,11 +85,10 @@ export function modelAggregate(inputs: CapacityInputs, load: Load, tally: TallyM
     readsPerSecond,
     counterBytes,
     commit,
-    read,
+    pointReadRu,
     ruCommits,
-    ruReads,
-    ruSavedByCache: commitsPerSecond * read.ruPerRequest,
-    ruPerStoredDetection: load.stored > 0 ? (ruCommits + ruReads) / load.stored : 0,
+    ruSavedByCache: commitsPerSecond * pointReadRu,
+    ruPerStoredDetection: load.stored > 0 ? ruCommits / load.stored : 0,
     delaySeconds: 2 * inputs.feedCycleSeconds,
   };
 }

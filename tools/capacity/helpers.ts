@@ -53,19 +53,25 @@ export function dedupRecordBytes(systemPropertyBytes: number): number {
   return Buffer.byteLength(JSON.stringify(record)) + systemPropertyBytes;
 }
 
-/** Bytes of a counter document: `items` item counts and one watermark per dedup partition. */
-export function counterDocumentBytes(items: number, dedupPartitions: number, systemPropertyBytes: number): number {
+/**
+ * Bytes of a counter document: `items` item counts, one watermark per dedup partition, and the copy of
+ * the top `rows` items its row documents were last written from (so a rows refresh writes only changes).
+ */
+export function counterDocumentBytes(items: number, dedupPartitions: number, systemPropertyBytes: number, rows = 10): number {
+  const item = (index: number) => ({ name: `item name ${index}`.padEnd(12, 'x'), count: 1_234_567 });
   const document = {
     id: 'counter|2026-11-22T10',
     type: 'counter',
     locationOid: '9223372036854775807',
     location: 'Market Square, North Side',
     window: '2026-11-22T10',
-    items: Array.from({ length: items }, (_, index) => ({ name: `item name ${index}`.padEnd(12, 'x'), count: 1_234_567 })),
+    items: Array.from({ length: items }, (_, index) => item(index)),
     total: 123_456_789,
     watermarks: Object.fromEntries(Array.from({ length: dedupPartitions }, (_, index) => [String(index), 123_456_789])),
     updatedAt: '2026-11-22T10:00:00.000Z',
-    rowCount: 10,
+    rowsDue: false,
+    rowsItems: Array.from({ length: Math.min(rows, items) }, (_, index) => item(index)),
+    rowsLocation: 'Market Square, North Side',
     ttl: 7_776_000,
   };
   return Buffer.byteLength(JSON.stringify(document)) + systemPropertyBytes;

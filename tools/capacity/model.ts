@@ -97,9 +97,9 @@ function operationRows(stages: Stages): OperationRow[] {
   return [
     ...dedupRows(row, load.stored, load.duplicates, dedup),
     ...tallyRows(row, tally),
-    row(aggregate.read, 'topitems', true, aggregate.readsPerSecond),
+    row(rows.counterRead, 'topitems', true, rows.counterReadsPerSecond),
     row(aggregate.commit, 'topitems', true, aggregate.commitsPerSecond * (1 + aggregate.retryShare)),
-    row(rows.write, 'topitems', true, rows.rowWritesPerSecond),
+    row(rows.write, 'topitems', true, rows.batchesPerSecond),
     row(topItems.metrics, 'topitems', true, topItems.metricsPatches),
     row(topItems.query, 'topitems', false, topItems.queriesPerSecond),
     row(topItems.hourlyTtlDelete, 'topitems', false, topItems.hourlyExpiries),

@@ -48,7 +48,7 @@ export function modelTopItems(
   const query = chargeOf(
     inputs,
     'query',
-    aggregate.read.modelRuPerRequest,
+    aggregate.pointReadRu,
     'a counter read per location per all-locations query; invisible to the recorded charges',
   );
   const queriesPerSecond = inputs.queryRps * inputs.locations;
@@ -64,7 +64,7 @@ export function modelTopItems(
   );
   const ttlDeleteRu = hourlyExpiries * hourlyTtlDelete.ruPerRequest;
   const counted = ru.provisionTtlDeletes ? ttlDeleteRu : 0;
-  const need = aggregate.ruCommits + aggregate.ruReads + rows.ruRows + ruMetrics + ruQueries + counted;
+  const need = aggregate.ruCommits + rows.ruCounterReads + rows.ruRows + ruMetrics + ruQueries + counted;
   return {
     httpInvocations,
     metricsPatches,
