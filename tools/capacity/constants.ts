@@ -33,6 +33,8 @@ export const EVENT_HUBS_STANDARD_MAX_TU = 40;
 export const EVENT_HUBS_STANDARD_MAX_PARTITIONS = 32;
 /** Event Hubs FAQ: ingress is billed per 64 KB unit ("a 96-KB message … is billed as two events"). */
 export const EVENT_HUBS_BILLING_UNIT_BYTES = 64 * 1024;
+/** Body bytes the publisher packs into one event: the unit less 1 KB for the AMQP envelope (shared/domain/packing.ts). */
+export const PACKED_BODY_BYTES = EVENT_HUBS_BILLING_UNIT_BYTES - 1024;
 
 /** Cosmos DB service limits: 10,000 RU/s per physical partition, 20 GB per logical, 50 GB per physical partition. */
 export const COSMOS_MAX_RU_PER_PARTITION = 10_000;

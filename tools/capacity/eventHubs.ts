@@ -3,6 +3,7 @@ import {
   EVENT_HUBS_BILLING_UNIT_BYTES,
   EVENT_HUBS_STANDARD_MAX_PARTITIONS,
   EVENT_HUBS_STANDARD_MAX_TU,
+  PACKED_BODY_BYTES,
   TU_EGRESS_EVENTS,
   TU_EGRESS_MB,
   TU_INGRESS_EVENTS,
@@ -41,7 +42,7 @@ const arrayBytes = (detections: number, eventBytes: number) => detections * (eve
 
 /** POST /api/events packs each camera's detections into as few events under 64 KB as hold them. */
 function pack(inputs: CapacityInputs, camerasPerPost: number): Packing {
-  const perEvent = Math.floor((EVENT_HUBS_BILLING_UNIT_BYTES - 1) / (inputs.eventBytes + 1));
+  const perEvent = Math.floor((PACKED_BODY_BYTES - 1) / (inputs.eventBytes + 1));
   const cameras = Math.min(camerasPerPost, inputs.postBatchSize);
   const perCamera = inputs.postBatchSize / cameras;
   const eventsPerPost = cameras * Math.ceil(perCamera / perEvent - 1e-9);

@@ -11,7 +11,6 @@ export const CODE_OPERATIONS = [
   'dedup_conflict',
   'conflict_read',
   'tally_append',
-  'cursor_read',
   'counter_read',
   'counter_commit',
   'rows_write',

@@ -128,7 +128,6 @@ function operationsSection({ dedup, tally, aggregate, rows, topItems, leases }: 
         basis: `${fmt(tally.changesPerTally)} changes summed into ${fmt(tally.entries)} (location, hour, item) entries over ${fmt(tally.locationsPerTally)} locations (expected distinct), with system properties`,
       },
       chargeFigure('tally append', tally.append),
-      chargeFigure('tally cursor read', tally.cursorRead),
       chargeFigure('tally feed read', tally.feedRead, 'RU per tally'),
       {
         name: 'counter document',
@@ -399,7 +398,7 @@ function throughputSection(stages: Stages): Section {
         name: 'tallies: appends',
         value: tally.ruAppends,
         unit: 'RU/s',
-        basis: `${fmt(tally.talliesPerSecond, 1)} tallies/s × (${fmt(tally.cursorRead.ruPerRequest, 2)} RU cursor read + ${fmt(tally.append.ruPerRequest, 2)} RU append)`,
+        basis: `${fmt(tally.talliesPerSecond, 1)} tallies/s × 2 requests (cursor read, batch) × ${fmt(tally.append.ruPerRequest, 2)} RU`,
       },
       {
         name: 'tallies: change feed',

@@ -21,7 +21,6 @@ export interface TallyModel {
   readonly bytes: number;
   readonly cursorBytes: number;
   readonly append: Charge;
-  readonly cursorRead: Charge;
   readonly feedRead: Charge;
   readonly ttlDelete: Charge;
   readonly ruAppends: number;
@@ -65,17 +64,14 @@ export function modelTally(inputs: CapacityInputs, load: Load, dedup: DedupModel
   const cursorBytes = CURSOR_DOCUMENT_BYTES + ru.systemPropertyBytes;
   const createRu = documentedRu('write', kb) + RU_PER_INDEX_TERM * ru.tallyIndexedTerms;
   const cursorReplaceRu = REPLACE_FACTOR * documentedRu('write', cursorBytes / KB);
+  const cursorReadRu = documentedRu('read', cursorBytes / KB);
+  const batchRu = createRu + cursorReplaceRu;
+  // The code records the cursor read and the batch that is conditional on it both as tally_append.
   const append = chargeOf(
     inputs,
     'tally_append',
-    createRu + cursorReplaceRu,
-    `transactional batch (charge = sum of its operations): documented write of a ${fmt(kb, 1)} KB tally (interpolated) ${fmt(createRu, 2)} + the cursor's conditional replace ${fmt(cursorReplaceRu, 2)} (about 2× an insert)`,
-  );
-  const cursorRead = chargeOf(
-    inputs,
-    'cursor_read',
-    documentedRu('read', cursorBytes / KB),
-    `documented point read of the partition's ${cursorBytes} B cursor, before each append`,
+    (cursorReadRu + batchRu) / 2,
+    `two requests per tally, averaged: a point read of the partition's ${cursorBytes} B cursor (${fmt(cursorReadRu, 2)}) and a transactional batch (charge = sum of its operations) of the ${fmt(kb, 1)} KB tally's create (${fmt(createRu, 2)}, documented write interpolated) and the cursor's conditional replace (${fmt(cursorReplaceRu, 2)}, about 2× an insert)`,
   );
   const feedRead = chargeOf(
     inputs,
@@ -84,7 +80,7 @@ export function modelTally(inputs: CapacityInputs, load: Load, dedup: DedupModel
     'the aggregate trigger reading the tallies feed: about a point read of each tally and of at most one cursor version; invisible to the code',
   );
   const ttlDelete = chargeOf(inputs, 'tallies_ttl_delete', createRu, 'a delete of the tally, about its create');
-  const ruAppends = talliesPerSecond * (append.ruPerRequest + cursorRead.ruPerRequest);
+  const ruAppends = 2 * talliesPerSecond * append.ruPerRequest;
   const ruFeed = talliesPerSecond * feedRead.ruPerRequest;
   const ttlDeleteRu = talliesPerSecond * ttlDelete.ruPerRequest;
   const counted = ru.provisionTtlDeletes ? ttlDeleteRu : 0;
@@ -113,7 +109,6 @@ export function modelTally(inputs: CapacityInputs, load: Load, dedup: DedupModel
     bytes,
     cursorBytes,
     append,
-    cursorRead,
     feedRead,
     ttlDelete,
     ruAppends,
