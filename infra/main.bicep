@@ -168,12 +168,14 @@ param instanceMemoryMB int = 2048
 @maxValue(99)
 param materializedTop int = 10
 
-@description('Seconds between writes of the flat Power BI rows (ROWS_REFRESH_SECONDS); only rows changed since the last write are written. The counters, which the API reads, are committed on every batch.')
+@description('Seconds between writes of the flat Power BI rows (ROWS_REFRESH_SECONDS); only rows that changed are written.')
 @minValue(1)
+@maxValue(3600)
 param rowsRefreshSeconds int = 10
 
-@description('Days hourly counters and their rows are kept (HOURLY_RETENTION_DAYS, a per-item TTL); all-time counters never expire.')
+@description('Days an hourly counter and its rows are kept after their hour ends (HOURLY_RETENTION_DAYS), through per-item TTL; all-time counters never expire.')
 @minValue(1)
+@maxValue(36500)
 param hourlyRetentionDays int = 90
 
 @description('Largest POST /api/events body in bytes (MAX_BODY_BYTES).')

@@ -123,13 +123,13 @@ export const SETTINGS: readonly SettingSpec[] = [
     name: 'ROWS_REFRESH_SECONDS',
     hosts: ['azure', 'local'],
     defaults: { azure: '10', local: '10' },
-    description: 'Seconds between writes of the flat Power BI rows; only rows changed since the last write are written.',
+    description: 'How often the flat Power BI rows are rewritten from the counters (only rows that changed).',
   },
   {
     name: 'HOURLY_RETENTION_DAYS',
     hosts: ['azure', 'local'],
     defaults: { azure: '90', local: '90' },
-    description: 'Days hourly counters and their rows are kept (a per-item TTL); all-time counters never expire.',
+    description: 'Days an hourly counter and its rows are kept after its hour ends; all-time counters never expire.',
   },
   {
     name: 'MAX_BODY_BYTES',

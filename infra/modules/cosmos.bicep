@@ -188,8 +188,8 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
       properties: {
         resource: {
           id: topItemsContainerName
-          // TTL on, with no default expiry: only hourly counters and their rows carry a per-item ttl
-          // (HOURLY_RETENTION_DAYS); all-time counters and the metrics document never expire.
+          // TTL on, but nothing expires unless it sets its own ttl: hourly counters and their rows do
+          // (HOURLY_RETENTION_DAYS after their hour), all-time counters and the metrics document do not.
           defaultTtl: -1
           partitionKey: {
             paths: [
