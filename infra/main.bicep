@@ -32,6 +32,10 @@ param eventHubName string = 'detections'
 @maxLength(50)
 param consumerGroupName string = 'functions'
 
+// Capacity values (partitions, throughput units, autoscale maximums, TTLs, rows cadence, retention): the
+// defaults are `npm run capacity` at 10,000 events/s ("Bicep parameters" in its report), and
+// test/infra/capacity.test.ts keeps them equal to the model. Size another rate with the same command.
+
 @description('Partitions of the hub: the most ingest invocations that run at once. Fixed once the hub exists (Standard tier).')
 @minValue(1)
 @maxValue(32)
@@ -40,12 +44,12 @@ param partitionCount int = 8
 @description('Throughput units the namespace starts with.')
 @minValue(1)
 @maxValue(20)
-param throughputUnits int = 1
+param throughputUnits int = 2
 
 @description('Auto-inflate ceiling in throughput units; at or below throughputUnits turns auto-inflate off.')
 @minValue(0)
 @maxValue(20)
-param autoInflateMaxThroughputUnits int = 4
+param autoInflateMaxThroughputUnits int = 3
 
 @description('How long the hub keeps events, in hours.')
 @minValue(1)
@@ -130,7 +134,7 @@ param dedupPartitions int = 64
 
 @description('Autoscale ceiling of the dedup container in RU/s, a multiple of 1000.')
 @minValue(1000)
-param dedupMaxThroughput int = 1000
+param dedupMaxThroughput int = 106000
 
 @description('Default TTL of tallies in seconds. The aggregate stage must never lag the tally stage by longer than this, or tallies expire unread and their counts are lost; stored tallies (about tally bytes per second x TTL) must also stay well under 50 GB, or the container splits.')
 @minValue(3600)
@@ -139,11 +143,11 @@ param talliesTtlSeconds int = 43200
 @description('Autoscale ceiling of the tallies container in RU/s, a multiple of 1000. At most 10,000, so that it stays one physical partition: one lease, one writer per counter.')
 @minValue(1000)
 @maxValue(10000)
-param talliesMaxThroughput int = 1000
+param talliesMaxThroughput int = 3000
 
 @description('Autoscale ceiling of the top-items container in RU/s, a multiple of 1000.')
 @minValue(1000)
-param topItemsMaxThroughput int = 1000
+param topItemsMaxThroughput int = 14000
 
 // ---------------------------------------------------------------- Function App
 
