@@ -168,3 +168,21 @@ describe('installedPackages', () => {
     }
   });
 });
+
+describe('.funcignore', () => {
+  const patterns = readFileSync(path.join(ROOT, '.funcignore'), 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+
+  it('keeps the development install, the local runtime and the tools out of a Core Tools publish', () => {
+    expect(patterns).toEqual(
+      expect.arrayContaining(['node_modules/', 'local/', 'tools/', 'test/', 'dist/local/', 'dist/tools/', '*.map', '.package/']),
+    );
+  });
+
+  it('keeps what the package holds: dist/functions, dist/shared, host.json, package.json and the lockfile', () => {
+    for (const kept of ['dist/', 'dist/functions/', 'dist/shared/', 'host.json', 'package.json', 'package-lock.json', '*.js', '*.json'])
+      expect(patterns).not.toContain(kept);
+  });
+});
