@@ -71,7 +71,7 @@ var logAlerts = [
     query: 'let thresholdMinutes = ${lagAlertMinutes};\n${loadTextContent('../monitoring/partition-lag-alert.kql')}'
     frequency: 'PT5M'
     window: 'PT10M'
-    dimension: 'partition'
+    dimension: 'partitionId'
   }
   {
     name: 'function-failures'
@@ -80,7 +80,7 @@ var logAlerts = [
     query: 'let failureThreshold = 3;\n${loadTextContent('../monitoring/function-failures-alert.kql')}'
     frequency: 'PT5M'
     window: 'PT15M'
-    dimension: 'function'
+    dimension: 'functionName'
   }
   {
     name: 'dead-letters'

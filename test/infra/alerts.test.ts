@@ -68,7 +68,7 @@ describe('alerts', () => {
       "query: 'let thresholdMinutes = ${lagAlertMinutes};\\n${loadTextContent('../monitoring/partition-lag-alert.kql')}'",
     );
     expect(lag).toContain("frequency: 'PT5M'");
-    expect(lag).toContain("dimension: 'partition'");
+    expect(lag).toContain("dimension: 'partitionId'");
     const query = kql('partition-lag-alert.kql');
     expect(query).toContain(`message startswith "${PARTITION_LAG_PREFIX}"`);
     expect(query).toMatch(/let threshold = thresholdMinutes \* 60/);
