@@ -3,7 +3,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.data/', 'coverage/', 'bench/results/', 'local/dashboard/vendor/', 'infra/.bicep/'] },
+  { ignores: ['dist/', 'node_modules/', '.data/', 'coverage/', 'bench/results/', 'local/dashboard/vendor/', 'infra/.bicep/', '.package/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

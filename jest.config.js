@@ -22,6 +22,8 @@ const base = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   setupFiles: ['<rootDir>/test/support/quietFunctionsTestMode.ts'],
+  // The staged deployment package (npm run package) holds a second package.json.
+  modulePathIgnorePatterns: ['<rootDir>/.package/'],
 };
 
 const project = (displayName, roots, extra = {}) => ({

@@ -1,15 +1,19 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { chargesLine, requestMeter } from '../shared/charges';
+import { partitionLagLine, partitionLagOf } from '../shared/monitoring/partitionLag';
 import { type IngestMessage, ingestBatch } from '../shared/pipeline/ingest';
 import { getServices } from '../shared/services';
 
 /**
  * Event Hubs trigger, cardinality many. Bad events go to the dead-letter container and never fail the
  * batch; an infrastructure fault throws, and the retry policy redelivers the batch before the
- * checkpoint moves on (dedup makes the redelivery harmless).
+ * checkpoint moves on (dedup makes the redelivery harmless). The partition's lag is logged before the
+ * batch is processed, so that every retry of a failing batch reports it too (docs/operations.md).
  */
 export async function ingest(messages: unknown[], context: InvocationContext): Promise<void> {
   const services = await getServices();
+  const lag = partitionLagOf(context.triggerMetadata, messages.length, services.clock.now());
+  if (lag) context.log(partitionLagLine(lag));
   const { result: summary, charges } = await requestMeter.measure(() =>
     ingestBatch(toIngestMessages(messages, context), { ...services, dedupPartitions: services.config.dedupPartitions }),
   );

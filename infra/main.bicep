@@ -20,6 +20,10 @@ param resourceToken string = toLower(uniqueString(resourceGroup().id))
 @description('Tags for every resource.')
 param tags object = {}
 
+@description('Name of the azd environment (azd passes it): tags every resource with azd-env-name. Empty outside azd.')
+@maxLength(64)
+param environmentName string = ''
+
 // ---------------------------------------------------------------- Event Hubs
 
 @description('Event hub that carries the detections (EVENTHUB_NAME).')
@@ -186,6 +190,20 @@ param maxBodyBytes int = 1048576
 @minValue(0)
 param replayGuardMinutes int = 15
 
+// ---------------------------------------------------------------- alerts (docs/operations.md)
+
+@description('Email address the alerts notify. Empty: alerts fire and show in the portal only.')
+param alertEmail string = ''
+
+@description('Minutes an Event Hubs partition may be behind (the age of the newest event ingest received) before the partition-lag alert fires; it fires after 5 minutes over it (LAG_ALERT_MINUTES).')
+@minValue(1)
+@maxValue(1440)
+param lagAlertMinutes int = 5
+
+@description('Events dead-lettered in an hour above which the dead-letter alert fires.')
+@minValue(0)
+param deadLetterAlertThreshold int = 100
+
 // ---------------------------------------------------------------- people
 
 @description('Object id of a developer (or group) who gets the app\'s data roles, for local runs against Azure and for uploading Dataset B. Empty: nobody.')
@@ -215,7 +233,12 @@ var names = {
   cosmos: 'cosmos-${resourceToken}'
   plan: 'plan-${resourceToken}'
   functionApp: 'func-${resourceToken}'
+  actionGroup: 'ag-${resourceToken}'
 }
+
+// azd finds its environment's resources by the azd-env-name tag and the app by azd-service-name
+// (the service `api` in azure.yaml).
+var resourceTags = union(tags, empty(environmentName) ? {} : { 'azd-env-name': environmentName })
 
 var deploymentContainerName = 'app-package'
 
@@ -224,7 +247,7 @@ var deploymentContainerName = 'app-package'
 resource appIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   name: names.appIdentity
   location: location
-  tags: tags
+  tags: resourceTags
 }
 
 module monitoring 'modules/monitoring.bicep' = {
@@ -233,7 +256,7 @@ module monitoring 'modules/monitoring.bicep' = {
     workspaceName: names.logAnalytics
     applicationInsightsName: names.applicationInsights
     location: location
-    tags: tags
+    tags: resourceTags
     retentionInDays: 30
   }
 }
@@ -243,7 +266,7 @@ module dataStorage 'modules/storage.bicep' = {
   params: {
     name: names.dataStorage
     location: location
-    tags: tags
+    tags: resourceTags
     skuName: dataStorageSku
     containerNames: [
       captureContainerName
@@ -260,7 +283,7 @@ module hostStorage 'modules/storage.bicep' = {
   params: {
     name: names.hostStorage
     location: location
-    tags: tags
+    tags: resourceTags
     skuName: 'Standard_LRS'
     containerNames: [
       deploymentContainerName
@@ -273,7 +296,7 @@ module eventHubs 'modules/event-hubs.bicep' = {
   params: {
     namespaceName: names.eventHubsNamespace
     location: location
-    tags: tags
+    tags: resourceTags
     eventHubName: eventHubName
     consumerGroupName: consumerGroupName
     partitionCount: partitionCount
@@ -293,7 +316,7 @@ module cosmos 'modules/cosmos.bicep' = {
   params: {
     accountName: names.cosmos
     location: location
-    tags: tags
+    tags: resourceTags
     databaseName: databaseName
     dedupContainerName: dedupContainerName
     talliesContainerName: talliesContainerName
@@ -347,7 +370,10 @@ module functionApp 'modules/function-app.bicep' = {
     name: names.functionApp
     planName: names.plan
     location: location
-    tags: tags
+    tags: resourceTags
+    appTags: {
+      'azd-service-name': 'api'
+    }
     identityId: appIdentity.id
     identityClientId: appIdentity.properties.clientId
     hostStorageAccountName: hostStorage.outputs.name
@@ -356,6 +382,31 @@ module functionApp 'modules/function-app.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     appSettings: appSettings
+  }
+}
+
+// ---------------------------------------------------------------- monitoring
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    location: location
+    tags: resourceTags
+    actionGroupName: names.actionGroup
+    alertEmail: alertEmail
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    cosmosAccountName: cosmos.outputs.accountName
+    lagAlertMinutes: lagAlertMinutes
+    deadLetterAlertThreshold: deadLetterAlertThreshold
+  }
+}
+
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  params: {
+    location: location
+    tags: resourceTags
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
   }
 }
 
@@ -441,3 +492,6 @@ output cosmosAccountName string = cosmos.outputs.accountName
 output cosmosEndpoint string = cosmos.outputs.endpoint
 output cosmosDatabaseName string = cosmos.outputs.databaseName
 output applicationInsightsName string = monitoring.outputs.applicationInsightsName
+output actionGroupName string = alerts.outputs.actionGroupName
+output alertNames string[] = alerts.outputs.alertNames
+output workbookId string = workbook.outputs.id

@@ -34,6 +34,15 @@ param hourlyRetentionDays = 90
 param maximumInstanceCount = 100
 param instanceMemoryMB = 2048
 
+// Alerts (docs/operations.md): who gets the email, and how far a partition may fall behind.
+param alertEmail = readEnvironmentVariable('ALERT_EMAIL', '')
+param lagAlertMinutes = 5
+param deadLetterAlertThreshold = 100
+
+// azd (azure.yaml) deploys with this same file: it sets AZURE_ENV_NAME (the azd-env-name tag) and
+// AZURE_PRINCIPAL_ID (you). Outside azd both are empty unless you set them.
+param environmentName = readEnvironmentVariable('AZURE_ENV_NAME', '')
+
 // People.
-param principalId = readEnvironmentVariable('PRINCIPAL_ID', '')
+param principalId = readEnvironmentVariable('PRINCIPAL_ID', readEnvironmentVariable('AZURE_PRINCIPAL_ID', ''))
 param reportReaderPrincipalIds = []

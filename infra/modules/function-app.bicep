@@ -18,6 +18,9 @@ param location string
 @description('Tags for the plan and the app.')
 param tags object
 
+@description('Tags of the app only, on top of `tags` (azd-service-name, which must name one resource).')
+param appTags object = {}
+
 @description('Resource id of the app\'s user-assigned identity.')
 param identityId string
 
@@ -92,7 +95,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 resource app 'Microsoft.Web/sites@2024-04-01' = {
   name: name
   location: location
-  tags: tags
+  tags: union(tags, appTags)
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'

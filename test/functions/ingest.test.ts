@@ -111,6 +111,26 @@ describe('ingest (Event Hubs trigger, cardinality many)', () => {
     expect(services.dedup.changes()).toHaveLength(200);
   });
 
+  it("logs the partition's lag (age of the batch's last event) once per invocation, retries included", async () => {
+    const services = installMemoryServices({ locations });
+    const batch = asBinary(eventJson({ detection: '30' }), eventJson({ detection: '31' }));
+    const lagLines = (logs: { message: string }[]) => logs.filter((log) => log.message.startsWith('partition-lag '));
+
+    const first = eventHubContext('5', [80, 81]);
+    services.dedup.failNext();
+    await expect(ingest(batch, first.context)).rejects.toThrow(/429/);
+    // The trigger metadata's enqueued times are 10:00:00; the clock says 10:30:00.
+    expect(lagLines(first.logs).map((log) => log.message)).toEqual(['partition-lag {"partition":"5","lagSeconds":1800,"events":2}']);
+    expect(first.logs.find((log) => log.message.startsWith('partition-lag '))?.level).toBe('information');
+
+    services.clock.advance(90_500);
+    const retry = eventHubContext('5', [80, 81]);
+    await ingest(batch, retry.context);
+    expect(lagLines(retry.logs).map((log) => JSON.parse(log.message.slice('partition-lag '.length)) as unknown)).toEqual([
+      { partition: '5', lagSeconds: 1890.5, events: 2 },
+    ]);
+  });
+
   it('is registered to receive raw bytes, in batches, with an unbounded retry policy', async () => {
     let options: unknown;
     await jest.isolateModulesAsync(async () => {
