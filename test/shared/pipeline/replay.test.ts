@@ -6,7 +6,7 @@ import {
   mapBounded,
   parseReplayRequest,
   replayBlob,
-  replayBlobWithRetries,
+  replayRangeWithRetries,
   type ReplayDeps,
   summarizeReplay,
 } from '../../../shared/pipeline/replay';
@@ -35,7 +35,7 @@ function setup(): { services: MemoryServices; archive: InMemoryCaptureArchive; c
     ingest: (messages) => ingestBatch(messages, { ...services, dedupPartitions: services.config.dedupPartitions }),
     clock,
     dedupTtlSeconds: 3600,
-    chunkSize: 2,
+    sliceEvents: 2,
   };
   return { services, archive, clock, deps };
 }
@@ -107,13 +107,13 @@ describe('replayBlob', () => {
   });
 });
 
-describe('replayBlobWithRetries', () => {
+describe('replayRangeWithRetries', () => {
   it('retries an infrastructure fault and then succeeds (already stored events come back as duplicates)', async () => {
     const { services, archive, deps } = setup();
     const name = await putBlob(archive, '0', NOW - 60_000, [detection('1'), detection('2'), detection('3')]);
     services.dedup.failNext();
     const sleeps: number[] = [];
-    const result = await replayBlobWithRetries(name, deps, {
+    const result = await replayRangeWithRetries(name, undefined, deps, {
       attempts: 3,
       delayMs: 100,
       sleep: (ms) => Promise.resolve(void sleeps.push(ms)),
@@ -127,7 +127,7 @@ describe('replayBlobWithRetries', () => {
     const name = await putBlob(archive, '0', NOW - 60_000, [detection('1')]);
     for (let i = 0; i < 3; i += 1) services.dedup.failNext();
     const sleeps: number[] = [];
-    const result = await replayBlobWithRetries(name, deps, {
+    const result = await replayRangeWithRetries(name, undefined, deps, {
       attempts: 3,
       delayMs: 100,
       sleep: (ms) => Promise.resolve(void sleeps.push(ms)),
