@@ -110,7 +110,8 @@ async function readBlock(queue: ByteQueue, header: CaptureHeader): Promise<Captu
   const count = LONG_TYPE.decode(queue.bytes, 0) as { value: number; offset: number };
   const size = count.offset < 0 ? count : (LONG_TYPE.decode(queue.bytes, count.offset) as { value: number; offset: number });
   if (size.offset < 0) throw new CaptureFormatError(`truncated Avro container: the block at byte ${offset} is cut short`);
-  if (count.value < 0 || size.value < 0) throw new CaptureFormatError(`unreadable Avro container: the block at byte ${offset} is malformed`);
+  if (count.value < 0 || size.value < 0)
+    throw new CaptureFormatError(`unreadable Avro container: the block at byte ${offset} is malformed`);
   const total = size.offset + size.value + header.sync.length;
   if (!(await queue.fill(total))) throw new CaptureFormatError(`truncated Avro container: the block at byte ${offset} is cut short`);
   const bytes = queue.bytes;
@@ -136,9 +137,12 @@ function decodeRecords(records: Buffer, count: number, type: Type, blockOffset: 
     try {
       decoded = type.decode(records, position) as { value: unknown; offset: number };
     } catch (error) {
-      throw new CaptureFormatError(`unreadable Avro container: the block at byte ${blockOffset}: ${(error as Error).message}`, { cause: error });
+      throw new CaptureFormatError(`unreadable Avro container: the block at byte ${blockOffset}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
-    if (decoded.offset < 0) throw new CaptureFormatError(`unreadable Avro container: the block at byte ${blockOffset} holds fewer records than it says`);
+    if (decoded.offset < 0)
+      throw new CaptureFormatError(`unreadable Avro container: the block at byte ${blockOffset} holds fewer records than it says`);
     events.push(toCaptureEvent(decoded.value, index));
     position = decoded.offset;
   }

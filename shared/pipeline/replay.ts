@@ -1,4 +1,11 @@
-import { type CaptureArchive, type CaptureEvent, CaptureFormatError, openCaptureBlocks, parseCaptureBlobName, parseEnqueuedTime } from '../capture';
+import {
+  type CaptureArchive,
+  type CaptureEvent,
+  CaptureFormatError,
+  openCaptureBlocks,
+  parseCaptureBlobName,
+  parseEnqueuedTime,
+} from '../capture';
 import type { Clock } from '../ports';
 import type { IngestMessage, IngestSummary } from './ingest';
 import { REPLAY_LIMITS } from './replayLimits';
