@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { Type } from 'avsc';
+import { type Type } from 'avsc';
 import { type CaptureEvent, CaptureFormatError, captureRecordType, HEADER_TYPE, LONG_TYPE, MAGIC, toCaptureEvent } from './codec';
 
 /**
@@ -78,7 +78,7 @@ async function readHeader(queue: ByteQueue): Promise<CaptureHeader> {
   }
   for (let want = 4096; ; want *= 2) {
     const complete = await queue.fill(want);
-    const decoded = HEADER_TYPE.decode(queue.bytes, 0) as { value: unknown; offset: number };
+    const decoded = HEADER_TYPE.decode(queue.bytes, 0);
     if (decoded.offset >= 0) {
       const header = decoded.value as { meta: Record<string, Buffer>; sync: Buffer };
       queue.consume(decoded.offset);
@@ -107,8 +107,8 @@ async function readBlock(queue: ByteQueue, header: CaptureHeader): Promise<Captu
   const offset = queue.offset;
   await queue.fill(BLOCK_PREFIX_MAX);
   if (queue.bytes.length === 0) return null;
-  const count = LONG_TYPE.decode(queue.bytes, 0) as { value: number; offset: number };
-  const size = count.offset < 0 ? count : (LONG_TYPE.decode(queue.bytes, count.offset) as { value: number; offset: number });
+  const count = decodeLong(queue.bytes, 0);
+  const size = count.offset < 0 ? count : decodeLong(queue.bytes, count.offset);
   if (size.offset < 0) throw new CaptureFormatError(`truncated Avro container: the block at byte ${offset} is cut short`);
   if (count.value < 0 || size.value < 0)
     throw new CaptureFormatError(`unreadable Avro container: the block at byte ${offset} is malformed`);
@@ -129,13 +129,19 @@ async function readBlock(queue: ByteQueue, header: CaptureHeader): Promise<Captu
   return { offset, end: queue.offset, events: decodeRecords(records, count.value, header.type, offset) };
 }
 
+/** An Avro long at `position`; offset -1 when the bytes end before it does. */
+function decodeLong(bytes: Buffer, position: number): { value: number; offset: number } {
+  const decoded: { value: unknown; offset: number } = LONG_TYPE.decode(bytes, position);
+  return { value: Number(decoded.value), offset: decoded.offset };
+}
+
 function decodeRecords(records: Buffer, count: number, type: Type, blockOffset: number): CaptureEvent[] {
   const events: CaptureEvent[] = [];
   let position = 0;
   for (let index = 0; index < count; index += 1) {
     let decoded: { value: unknown; offset: number };
     try {
-      decoded = type.decode(records, position) as { value: unknown; offset: number };
+      decoded = type.decode(records, position);
     } catch (error) {
       throw new CaptureFormatError(`unreadable Avro container: the block at byte ${blockOffset}: ${(error as Error).message}`, {
         cause: error,
