@@ -30,6 +30,11 @@ export interface LocalReplayOptions {
   /** Each ingest chunk runs in one unit of this database: the pumps' serialized write path. */
   readonly database: LocalDatabase;
   readonly logger: Logger;
+  /**
+   * Events per ingest transaction: the local equivalent of an Event Hubs batch (INGEST_BATCH_SIZE),
+   * as the partition pumps commit them; REPLAY_LIMITS.sliceEvents when omitted.
+   */
+  readonly sliceEvents?: number;
   /** Called after each committed chunk, to wake the change pump. */
   readonly onCommitted?: () => void;
   /** Finished replays kept for their status URL. */
@@ -209,6 +214,7 @@ export class LocalReplays {
       },
       clock: services.clock,
       dedupTtlSeconds: services.config.dedupTtlSeconds,
+      sliceEvents: this.options.sliceEvents ?? REPLAY_LIMITS.sliceEvents,
       onSlice,
     };
   }

@@ -214,7 +214,11 @@ interface Slice {
   readonly events: number;
 }
 
-/** The blob's records from `position` on, cut into ingest slices that never span two blocks; null when it does not exist. */
+/**
+ * The blob's records from `position` on, in ingest slices of `sliceEvents` (the last one shorter),
+ * each with the position just after it; null when the blob does not exist. A slice may span blocks:
+ * Capture's blocks are small, and fewer, fuller ingest calls are cheaper.
+ */
 async function* sliceSource(blob: string, deps: ReplayDeps, position: ReplayPosition | undefined): AsyncGenerator<Slice | null> {
   const blocks = await openCaptureBlocks((offset) => deps.captures.stream(blob, offset), position?.offset);
   if (!blocks) {
@@ -223,21 +227,27 @@ async function* sliceSource(blob: string, deps: ReplayDeps, position: ReplayPosi
   }
   const size = deps.sliceEvents ?? REPLAY_LIMITS.sliceEvents;
   let skip = position?.skip ?? 0;
+  let batch: CaptureEvent[] = [];
+  let end = position?.offset ?? 0;
   for await (const block of blocks) {
-    for (let start = skip; start < block.events.length; start += size) {
-      const events = block.events.slice(start, start + size);
-      const end = start + events.length;
-      const after = end < block.events.length ? { offset: block.offset, skip: end } : { offset: block.end, skip: 0 };
-      const stale = staleReason(blob, events, deps);
-      yield {
-        after,
-        events: events.length,
-        messages: stale ? [] : events.map((event) => ({ body: event.body, source: `capture/${blob}/${event.sequenceNumber}` })),
-        ...(stale ? { stale } : {}),
-      };
+    for (let index = skip; index < block.events.length; index += 1) {
+      batch.push(block.events[index] as CaptureEvent);
+      if (batch.length < size) continue;
+      const last = index + 1 === block.events.length;
+      yield sliceOf(blob, batch, last ? { offset: block.end, skip: 0 } : { offset: block.offset, skip: index + 1 }, deps);
+      batch = [];
     }
     skip = 0;
+    end = block.end;
   }
+  if (batch.length > 0) yield sliceOf(blob, batch, { offset: end, skip: 0 }, deps);
+}
+
+function sliceOf(blob: string, events: readonly CaptureEvent[], after: ReplayPosition, deps: ReplayDeps): Slice {
+  const stale = staleReason(blob, events, deps);
+  if (stale) return { after, events: events.length, messages: [], stale };
+  const messages = events.map((event) => ({ body: event.body, source: `capture/${blob}/${event.sequenceNumber}` }));
+  return { after, events: events.length, messages };
 }
 
 /** Null when the blob has nothing after `after`, so no range is started for nothing. */
