@@ -1,12 +1,16 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { jsonResponse } from '../shared/http';
-import { readHealth } from '../shared/pipeline/health';
+import { cachedHealth } from '../shared/pipeline/health';
 import { getServices } from '../shared/services';
 
-/** GET /api/health: readiness, backlog and pipeline counters. The one route open without a key. */
+/**
+ * GET /api/health: readiness, backlog and pipeline counters. The one route open without a key, so it
+ * answers from the worker's cached read (see cachedHealth) and never costs more than that.
+ */
 export async function health(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   try {
-    const report = await readHealth(await getServices());
+    const services = await getServices();
+    const report = await cachedHealth(services, services.healthCacheMs ?? 0);
     return jsonResponse(report.status === 'ready' ? 200 : 503, report);
   } catch (error) {
     context.error('health check failed', error);

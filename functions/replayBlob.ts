@@ -1,19 +1,36 @@
 import * as df from 'durable-functions';
 import { ingestBatch } from '../shared/pipeline/ingest';
-import { type BlobReplayResult, replayBlobWithRetries, type ReplayDeps } from '../shared/pipeline/replay';
+import {
+  type RangeReplayResult,
+  replayRangeWithRetries,
+  type ReplayDeps,
+  type ReplayPosition,
+  type ReplayRangeInput,
+} from '../shared/pipeline/replay';
+import { REPLAY_LIMITS } from '../shared/pipeline/replayLimits';
 import { getServices, type Services } from '../shared/services';
 
-/** Transient faults (throttling, a network blip) are retried inside the activity; see replayBlobWithRetries. */
-export const REPLAY_BLOB_RETRY = { attempts: 4, delayMs: 2_000 } as const;
-
 /**
- * Activity: decode one Capture blob and re-run ingest on its events. Never fails for a bad blob:
- * the result says `failed` with the reason, so the orchestration reports it and goes on.
+ * Activity: replay one range of a Capture blob, from `position` (the blob's start when absent), read
+ * as a stream, for at most REPLAY_LIMITS.rangeEvents events or rangeMs; the result says where the
+ * next range starts. Never fails for a bad blob: the result says `failed` with the reason, so the
+ * orchestration reports it and goes on.
  */
-export async function replayBlob(input: unknown): Promise<BlobReplayResult> {
-  const blob = (input as { blob?: unknown } | null)?.blob;
-  if (typeof blob !== 'string' || blob === '') throw new Error('replayBlob: the input must be { "blob": "<name>" }');
-  return replayBlobWithRetries(blob, replayDepsOf(await getServices()), REPLAY_BLOB_RETRY);
+export async function replayBlob(input: unknown): Promise<RangeReplayResult> {
+  const { blob, position } = parseInput(input);
+  const budget = { events: REPLAY_LIMITS.rangeEvents, ms: REPLAY_LIMITS.rangeMs };
+  return replayRangeWithRetries(blob, position, replayDepsOf(await getServices()), REPLAY_LIMITS.retry, budget);
+}
+
+function parseInput(input: unknown): ReplayRangeInput {
+  const { blob, position } = (input ?? {}) as { blob?: unknown; position?: Partial<ReplayPosition> };
+  if (typeof blob !== 'string' || blob === '') throw new Error('replayBlob: the input must be { "blob": "<name>", "position"?: {...} }');
+  if (position === undefined) return { blob };
+  const { offset, skip } = position;
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(skip) || (offset as number) < 0 || (skip as number) < 0) {
+    throw new Error('replayBlob: position must be { "offset": <byte offset>, "skip": <records> }');
+  }
+  return { blob, position: { offset: offset as number, skip: skip as number } };
 }
 
 export function replayDepsOf(services: Services): ReplayDeps {

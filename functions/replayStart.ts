@@ -2,9 +2,8 @@ import type { HttpRequest, HttpResponse, HttpResponseInit, InvocationContext } f
 import * as df from 'durable-functions';
 import { asClientError, jsonResponse, readBody } from '../shared/http';
 import { validateReplayStart } from '../shared/pipeline/replay';
+import { REPLAY_LIMITS } from '../shared/pipeline/replayLimits';
 import { getServices } from '../shared/services';
-
-const MAX_REQUEST_BYTES = 16 * 1024;
 
 /**
  * POST /api/replay { from, to }: checks the range against the dedup horizon, starts the replay
@@ -19,7 +18,7 @@ export async function replayStart(
   const services = await getServices();
   let body: Uint8Array;
   try {
-    body = await readBody(request, MAX_REQUEST_BYTES);
+    body = await readBody(request, REPLAY_LIMITS.requestBytes);
   } catch (error) {
     const clientError = asClientError(error);
     if (clientError) return clientError;

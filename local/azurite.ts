@@ -36,8 +36,9 @@ export function azuriteConnectionString(blobEndpoint: string): string {
 
 /**
  * Starts Azurite's blob service as a child process on loopback and waits until it accepts
- * connections. The child is tied to this process through an IPC channel and exits when it closes,
- * so it does not outlive a runtime killed with kill -9.
+ * connections. The child runs in a process group of its own, so a terminal's signals reach only the
+ * runtime, which stops it once everything is flushed. It is tied to this process through an IPC
+ * channel and exits when it closes, so it does not outlive a runtime killed with kill -9.
  */
 export async function startAzurite(options: AzuriteOptions): Promise<Azurite> {
   mkdirSync(options.location, { recursive: true });
@@ -57,7 +58,9 @@ export async function startAzurite(options: AzuriteOptions): Promise<Azurite> {
     '--loose',
     '--disableTelemetry',
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  // Its own process group: Ctrl-C in a terminal signals the whole foreground group, and Azurite must
+  // outlive the runtime's graceful stop (the last capture files go to it). The runtime stops it last.
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     if (stderr.length < 8192) stderr += chunk.toString('utf8');

@@ -174,6 +174,7 @@ export async function installCapture(runtime: LocalRuntime): Promise<void> {
     services: () => runtime.services,
     database: runtime.store.database,
     logger: runtime.logger.child('replay'),
+    sliceEvents: config.ingestBatchSize,
     onCommitted: () => runtime.tallyPump.wake(),
   });
   for (const route of replays.routes()) runtime.addRoute(route);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ConfigError, loadLocalConfig, type LocalConfig } from '../shared/config';
 import { createLogger, describeError } from './log';
 import { type LocalRuntime, type RuntimePlugin, startRuntime } from './runtime';
+import { stopSignalHandler } from './signals';
 
 /** Graceful stop budget: Ctrl-C or SIGTERM exits within this, whatever is still running. */
 const SHUTDOWN_DEADLINE_MS = 9_500;
@@ -45,29 +46,29 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  let shuttingDown = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (shuttingDown) {
+  const shutdown = stopSignalHandler({
+    force: (signal) => {
       logger.warn(`${signal} again: exiting now`);
       process.exit(1);
-    }
-    shuttingDown = true;
-    logger.info(`${signal} received`);
-    const deadline = setTimeout(() => {
-      logger.error(`could not stop within ${SHUTDOWN_DEADLINE_MS} ms; exiting anyway (everything acknowledged is already on disk)`);
-      process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS);
-    runtime.stop().then(
-      () => {
-        clearTimeout(deadline);
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error('stopping failed', error);
+    },
+    stop: (signal) => {
+      logger.info(`${signal} received`);
+      const deadline = setTimeout(() => {
+        logger.error(`could not stop within ${SHUTDOWN_DEADLINE_MS} ms; exiting anyway (everything acknowledged is already on disk)`);
         process.exit(1);
-      },
-    );
-  };
+      }, SHUTDOWN_DEADLINE_MS);
+      runtime.stop().then(
+        () => {
+          clearTimeout(deadline);
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error('stopping failed', error);
+          process.exit(1);
+        },
+      );
+    },
+  });
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
   // Handlers' faults become 500s; anything escaping elsewhere is logged rather than fatal, because

@@ -6,8 +6,10 @@ import { ingestBatch } from '../shared/pipeline/ingest';
 import {
   type BlobReplayResult,
   mapBounded,
-  replayBlobWithRetries,
+  mergeBlobResults,
+  replayRangeWithRetries,
   type ReplayDeps,
+  type ReplayPosition,
   type ReplayProgress,
   replayProgress,
   type ReplayReport,
@@ -15,6 +17,7 @@ import {
   summarizeReplay,
   validateReplayStart,
 } from '../shared/pipeline/replay';
+import { REPLAY_LIMITS } from '../shared/pipeline/replayLimits';
 import type { Services } from '../shared/services';
 import { describeError, type Logger } from './log';
 import type { FunctionRoute } from './routes';
@@ -27,8 +30,11 @@ export interface LocalReplayOptions {
   /** Each ingest chunk runs in one unit of this database: the pumps' serialized write path. */
   readonly database: LocalDatabase;
   readonly logger: Logger;
-  /** Blobs downloaded and decoded at once (their writes are serialized anyway). */
-  readonly parallelism?: number;
+  /**
+   * Events per ingest transaction: the local equivalent of an Event Hubs batch (INGEST_BATCH_SIZE),
+   * as the partition pumps commit them; REPLAY_LIMITS.sliceEvents when omitted.
+   */
+  readonly sliceEvents?: number;
   /** Called after each committed chunk, to wake the change pump. */
   readonly onCommitted?: () => void;
   /** Finished replays kept for their status URL. */
@@ -56,9 +62,12 @@ interface Job {
   readonly request: ReplayRequest;
   readonly createdTime: string;
   lastUpdatedTime: string;
+  readonly startedMs: number;
   status: ReplayRuntimeStatus;
   blobsTotal: number | null;
-  readonly done: BlobReplayResult[];
+  blobsDone: number;
+  /** Per blob under way or done: the counts so far, updated after every slice. */
+  readonly results: Map<string, BlobReplayResult>;
   output: ReplayReport | { error: string } | null;
   run?: Promise<void>;
 }
@@ -93,7 +102,9 @@ export class LocalReplays {
     if (this.stopping) return jsonResponse(503, { error: 'the runtime is shutting down' });
     const { config, clock } = this.options.services();
     const body = new Uint8Array(await request.arrayBuffer());
-    if (body.byteLength > 16 * 1024) return jsonResponse(413, { error: 'the body is larger than 16384 bytes' });
+    if (body.byteLength > REPLAY_LIMITS.requestBytes) {
+      return jsonResponse(413, { error: `the body is larger than ${REPLAY_LIMITS.requestBytes} bytes` });
+    }
     const start = validateReplayStart(body, config, clock.now());
     if (!start.ok) return jsonResponse(start.status, start.body);
 
@@ -103,9 +114,11 @@ export class LocalReplays {
       request: start.request,
       createdTime: now,
       lastUpdatedTime: now,
+      startedMs: clock.now(),
       status: 'Running',
       blobsTotal: 0,
-      done: [],
+      blobsDone: 0,
+      results: new Map(),
       output: null,
     };
     this.jobs.set(job.id, job);
@@ -125,7 +138,10 @@ export class LocalReplays {
       instanceId: job.id,
       runtimeStatus: job.status,
       input: job.request,
-      customStatus: job.blobsTotal === null ? null : replayProgress(job.blobsTotal, job.done),
+      customStatus:
+        job.blobsTotal === null
+          ? null
+          : replayProgress(job.blobsTotal, job.blobsDone, [...job.results.values()], this.options.services().clock.now() - job.startedMs),
       output: job.output,
       createdTime: job.createdTime,
       lastUpdatedTime: job.lastUpdatedTime,
@@ -135,9 +151,61 @@ export class LocalReplays {
   }
 
   private async execute(job: Job): Promise<void> {
-    const { archive, database, logger } = this.options;
+    const { archive, logger } = this.options;
     const services = this.options.services();
-    const deps: ReplayDeps = {
+    const touch = () => (job.lastUpdatedTime = new Date(services.clock.now()).toISOString());
+    try {
+      const blobs = await archive.list(Date.parse(job.request.from), Date.parse(job.request.to));
+      job.blobsTotal = blobs.length;
+      touch();
+      const results = await mapBounded(blobs, REPLAY_LIMITS.parallelism, async (blob) => {
+        if (this.stopping) return null;
+        const result = await this.replayBlob(job, blob.name, touch);
+        if (result === null) return null;
+        job.blobsDone += 1;
+        if (result.status === 'failed') logger.warn(`replay ${job.id}: ${blob.name} failed: ${result.reason ?? ''}`);
+        return result;
+      });
+      const finished = results.filter((result): result is BlobReplayResult => result !== null);
+      const totals = summarizeReplay(finished);
+      job.output = { from: job.request.from, to: job.request.to, totals, blobs: finished };
+      job.status = finished.length < blobs.length ? 'Terminated' : 'Completed';
+      logger.info(`replay ${job.id} ${job.status.toLowerCase()}: ${JSON.stringify(totals)}`);
+    } catch (error) {
+      job.output = { error: describeError(error) };
+      job.status = 'Failed';
+      logger.error(`replay ${job.id} failed`, error);
+    }
+    touch();
+  }
+
+  /**
+   * One blob, range after range as the activities replay it in Azure (the same limits), with the
+   * counts published after every slice. Null when the runtime stopped before the blob's end.
+   */
+  private async replayBlob(job: Job, blob: string, touch: () => void): Promise<BlobReplayResult | null> {
+    let sofar: BlobReplayResult | undefined;
+    let position: ReplayPosition | undefined;
+    const budget = { events: REPLAY_LIMITS.rangeEvents, ms: REPLAY_LIMITS.rangeMs, stop: () => this.stopping };
+    for (;;) {
+      const deps = this.replayDeps((progress) => {
+        job.results.set(blob, mergeBlobResults(sofar, progress));
+        touch();
+      });
+      const range = await replayRangeWithRetries(blob, position, deps, REPLAY_LIMITS.retry, budget);
+      sofar = mergeBlobResults(sofar, range);
+      job.results.set(blob, sofar);
+      touch();
+      if (range.next === null) return sofar;
+      if (this.stopping) return null;
+      position = range.next;
+    }
+  }
+
+  private replayDeps(onSlice: (progress: BlobReplayResult) => void): ReplayDeps {
+    const { archive, database } = this.options;
+    const services = this.options.services();
+    return {
       captures: archive,
       ingest: async (messages) => {
         const summary = await database.unit(() => ingestBatch(messages, { ...services, dedupPartitions: services.config.dedupPartitions }));
@@ -146,30 +214,9 @@ export class LocalReplays {
       },
       clock: services.clock,
       dedupTtlSeconds: services.config.dedupTtlSeconds,
+      sliceEvents: this.options.sliceEvents ?? REPLAY_LIMITS.sliceEvents,
+      onSlice,
     };
-    const touch = () => (job.lastUpdatedTime = new Date(services.clock.now()).toISOString());
-    try {
-      const blobs = await archive.list(Date.parse(job.request.from), Date.parse(job.request.to));
-      job.blobsTotal = blobs.length;
-      touch();
-      const results = await mapBounded(blobs, this.options.parallelism ?? 4, async (blob) => {
-        if (this.stopping) return null;
-        const result = await replayBlobWithRetries(blob.name, deps, { attempts: 3, delayMs: 500 });
-        job.done.push(result);
-        touch();
-        if (result.status === 'failed') logger.warn(`replay ${job.id}: ${blob.name} failed: ${result.reason ?? ''}`);
-        return result;
-      });
-      const finished = results.filter((result): result is BlobReplayResult => result !== null);
-      job.output = { from: job.request.from, to: job.request.to, totals: summarizeReplay(finished), blobs: finished };
-      job.status = finished.length < blobs.length ? 'Terminated' : 'Completed';
-      logger.info(`replay ${job.id} ${job.status.toLowerCase()}: ${JSON.stringify(job.output.totals)}`);
-    } catch (error) {
-      job.output = { error: describeError(error) };
-      job.status = 'Failed';
-      logger.error(`replay ${job.id} failed`, error);
-    }
-    touch();
   }
 
   private forgetOldJobs(): void {

@@ -29,6 +29,12 @@ export interface Services {
   readonly operations?: () => Record<string, number>;
   /** The Event Hubs Capture files, for replay; absent where the host has no capture archive. */
   readonly captures?: CaptureArchive;
+  /**
+   * How long GET /api/health reuses its answer (ms). Where the route is open to anyone and each read
+   * costs RUs (Azure), a few seconds; hosts that omit it read afresh (concurrent callers still share
+   * one read).
+   */
+  readonly healthCacheMs?: number;
 }
 
 export interface Backlog {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatCount, formatHelp, type OptionSpec, parseOptions, type ParsedOptions, startProgress, UsageError } from './lib/cli';
+import { HttpTarget } from './lib/http';
 import { measureCeiling } from './lib/bench/ceiling';
 import { type ApiRow, compareWindow } from './lib/bench/exactness';
 import { cpuBudget, formatCpuBudget, formatProfileSummary, readProfile, summarizeProfile } from './lib/bench/profile';
@@ -162,11 +163,13 @@ async function readHealth(url: string): Promise<Health> {
   return (await response.json()) as Health;
 }
 
+const targets = new Map<string, HttpTarget>();
+
 async function postEvents(url: string, body: string): Promise<{ accepted: number; rejected: number }> {
-  const response = await fetch(`${url}/api/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  const text = await response.text();
-  if (response.status !== 202) throw new Error(`POST /api/events answered ${response.status}: ${text.slice(0, 500)}`);
-  return JSON.parse(text) as { accepted: number; rejected: number };
+  const target = targets.get(url) ?? targets.set(url, new HttpTarget(new URL(url), { maxSockets: 256 })).get(url)!;
+  const answer = await target.post('/api/events', body);
+  if (answer.status !== 202) throw new Error(`POST /api/events answered ${answer.status}: ${answer.body.slice(0, 500)}`);
+  return JSON.parse(answer.body) as { accepted: number; rejected: number };
 }
 
 async function topItems(url: string, query: Record<string, string>): Promise<ApiRow[]> {

@@ -7,6 +7,7 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { BlobReplayResult, ReplayReport, ReplayTotals } from '../shared/pipeline/replay';
+import { HttpTarget, TargetUnreachable } from './lib/http';
 import { formatCount, formatHelp, formatSeconds, type OptionSpec, parseOptions, type Progress, startProgress, UsageError } from './lib/cli';
 
 export const REPLAY_OPTIONS: readonly OptionSpec[] = [
@@ -156,22 +157,18 @@ const defaultIo = (): ToolIo => ({
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 });
 
-function headers(io: ToolIo, json: boolean): Record<string, string> {
-  const key = io.env['FUNCTIONS_KEY'];
-  return { ...(json ? { 'content-type': 'application/json' } : {}), ...(key ? { 'x-functions-key': key } : {}) };
+function targetOf(base: URL, io: ToolIo): HttpTarget {
+  return new HttpTarget(base, { functionsKey: io.env['FUNCTIONS_KEY'], sleep: io.sleep });
 }
 
-async function call(url: URL, init: RequestInit): Promise<{ status: number; text: string; location: string | null }> {
-  let response: Response;
+/** The target's answer; one that cannot be reached ends the run (exit code 1). */
+async function call<T>(request: Promise<T>): Promise<T> {
   try {
-    response = await fetch(url, init);
+    return await request;
   } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const why = cause?.code === 'ECONNREFUSED' ? 'connection refused' : (cause?.message ?? (error as Error).message);
-    const hint = url.hostname === '127.0.0.1' || url.hostname === 'localhost' ? ' Is `npm start` running?' : '';
-    throw new ReplayToolError(`cannot reach ${url.origin} (${why}).${hint}`, 1);
+    if (error instanceof TargetUnreachable) throw new ReplayToolError(error.message, 1);
+    throw error;
   }
-  return { status: response.status, text: await response.text(), location: response.headers.get('location') };
 }
 
 function errorOf(text: string): string {
@@ -187,7 +184,7 @@ function errorOf(text: string): string {
 /** The parts of a Durable Functions (or local) instance status that the tool reads. */
 interface InstanceStatus {
   runtimeStatus?: string;
-  customStatus?: { blobsTotal?: number; blobsDone?: number; totals?: ReplayTotals } | null;
+  customStatus?: { blobsTotal?: number; blobsDone?: number; totals?: ReplayTotals; eventsPerSecond?: number } | null;
   output?: unknown;
 }
 
@@ -203,18 +200,24 @@ export async function runRangeReplay(
   settings: Extract<ReplaySettings, { mode: 'range' }>,
   io: ToolIo = defaultIo(),
 ): Promise<RangeOutcome> {
+  const target = targetOf(settings.target, io);
+  try {
+    return await followReplay(settings, target, io);
+  } finally {
+    target.close();
+  }
+}
+
+async function followReplay(settings: Extract<ReplaySettings, { mode: 'range' }>, target: HttpTarget, io: ToolIo): Promise<RangeOutcome> {
   const startUrl = new URL('/api/replay', settings.target);
-  const started = await call(startUrl, {
-    method: 'POST',
-    headers: headers(io, true),
-    body: JSON.stringify({ from: settings.from, to: settings.to }),
-  });
-  if (started.status === 409 || started.status === 400) throw new ReplayToolError(errorOf(started.text), 2);
+  // Not retried: a start that went through but whose answer was lost would start a second replay.
+  const started = await call(target.request('POST', startUrl.pathname, JSON.stringify({ from: settings.from, to: settings.to })));
+  if (started.status === 409 || started.status === 400) throw new ReplayToolError(errorOf(started.body), 2);
   if (started.status === 404)
     throw new ReplayToolError(`${startUrl.href} answered 404: this target has no replay route (is capture installed?)`, 1);
   if (started.status !== 202)
-    throw new ReplayToolError(`POST ${startUrl.pathname} answered ${started.status}: ${errorOf(started.text)}`, 1);
-  const startBody = JSON.parse(started.text) as { id?: string; statusQueryGetUri?: string };
+    throw new ReplayToolError(`POST ${startUrl.pathname} answered ${started.status}: ${errorOf(started.body)}`, 1);
+  const startBody = JSON.parse(started.body) as { id?: string; statusQueryGetUri?: string };
   const statusUri = startBody.statusQueryGetUri ?? started.location;
   if (!statusUri) throw new ReplayToolError('the replay started but its answer has no status URL', 1);
   io.stderr.write(`replay ${startBody.id ?? ''} started for [${settings.from}, ${settings.to}); status: ${statusUri}\n`);
@@ -223,24 +226,11 @@ export async function runRangeReplay(
   let progress: Progress | undefined;
   let status: InstanceStatus = {};
   for (;;) {
-    const answer = await call(new URL(statusUri), { headers: headers(io, false) });
+    const answer = await call(target.request('GET', statusUri));
     if (answer.status >= 400 && answer.status !== 500)
-      throw new ReplayToolError(`the status URL answered ${answer.status}: ${errorOf(answer.text)}`, 1);
-    status = JSON.parse(answer.text) as InstanceStatus;
-    const custom = status.customStatus ?? undefined;
-    if (custom && typeof custom.blobsTotal === 'number') {
-      progress ??= startProgress({
-        total: custom.blobsTotal,
-        unit: 'blobs',
-        fields: ['replayed', 'duplicates', 'failed'],
-        stream: io.stderr,
-      });
-      progress.update(custom.blobsDone ?? 0, {
-        replayed: formatCount(custom.totals?.replayed ?? 0),
-        duplicates: formatCount(custom.totals?.duplicates ?? 0),
-        failed: formatCount(custom.totals?.failed ?? 0),
-      });
-    }
+      throw new ReplayToolError(`the status URL answered ${answer.status}: ${errorOf(answer.body)}`, 1);
+    status = JSON.parse(answer.body) as InstanceStatus;
+    progress = showProgress(progress, status.customStatus, io);
     if (status.runtimeStatus && FINISHED.has(status.runtimeStatus)) break;
     await io.sleep(settings.pollMs);
   }
@@ -256,6 +246,27 @@ export async function runRangeReplay(
   }
   printReport(report, settings, Date.now() - began, io);
   return { exitCode: report.totals.failed > 0 ? 3 : 0, report };
+}
+
+/** The bar follows the custom status: blobs done of all, events read and their rate, and the outcome so far. */
+function showProgress(progress: Progress | undefined, custom: InstanceStatus['customStatus'], io: ToolIo): Progress | undefined {
+  if (!custom || typeof custom.blobsTotal !== 'number') return progress;
+  const bar =
+    progress ??
+    startProgress({
+      total: custom.blobsTotal,
+      unit: 'blobs',
+      fields: ['events', 'rate', 'replayed', 'duplicates', 'failed'],
+      stream: io.stderr,
+    });
+  bar.update(custom.blobsDone ?? 0, {
+    events: formatCount(custom.totals?.events ?? 0),
+    rate: `${formatCount(custom.eventsPerSecond ?? 0)}/s`,
+    replayed: formatCount(custom.totals?.replayed ?? 0),
+    duplicates: formatCount(custom.totals?.duplicates ?? 0),
+    failed: formatCount(custom.totals?.failed ?? 0),
+  });
+  return bar;
 }
 
 function isReport(value: unknown): value is ReplayReport {
@@ -276,6 +287,7 @@ function printReport(report: ReplayReport, settings: { json: boolean }, elapsedM
     ['duplicates', formatCount(totals.duplicates)],
     ['invalid', formatCount(totals.invalid)],
     ['time', formatSeconds(elapsedMs)],
+    ['rate', `${formatCount(elapsedMs > 0 ? Math.round((totals.events * 1000) / elapsedMs) : 0)} events/s`],
   ];
   io.stdout.write(`\n${table(rows)}\n`);
   const failed = report.blobs.filter((blob: BlobReplayResult) => blob.status === 'failed');
@@ -305,7 +317,15 @@ const MAX_REQUEST_BYTES = 900 * 1024;
 
 /** Sends every event of the file to POST /api/events in batches, with progress; retries what the target asks to retry. */
 export async function runBackfill(settings: Extract<ReplaySettings, { mode: 'file' }>, io: ToolIo = defaultIo()): Promise<BackfillSummary> {
-  const eventsUrl = new URL('/api/events', settings.target);
+  const target = targetOf(settings.target, io);
+  try {
+    return await sendFile(settings, target, io);
+  } finally {
+    target.close();
+  }
+}
+
+async function sendFile(settings: Extract<ReplaySettings, { mode: 'file' }>, target: HttpTarget, io: ToolIo): Promise<BackfillSummary> {
   const { total, lines } = await openEventLines(settings.file);
   const progress = startProgress({ total, unit: 'events', fields: ['accepted', 'rejected'], stream: io.stderr });
   const summary = { file: settings.file, sent: 0, accepted: 0, rejected: 0, reasons: [] as string[] };
@@ -313,7 +333,7 @@ export async function runBackfill(settings: Extract<ReplaySettings, { mode: 'fil
   let bytes = 0;
   const flush = async () => {
     if (batch.length === 0) return;
-    const outcome = await postEvents(eventsUrl, `${batch.join('\n')}\n`, io);
+    const outcome = await postEvents(target, `${batch.join('\n')}\n`);
     summary.sent += batch.length;
     summary.accepted += outcome.accepted;
     summary.rejected += outcome.rejected;
@@ -349,25 +369,14 @@ export async function runBackfill(settings: Extract<ReplaySettings, { mode: 'fil
   return summary;
 }
 
-const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
-const RETRY_DELAYS_MS = [250, 1000, 3000, 10_000];
-
 async function postEvents(
-  url: URL,
+  target: HttpTarget,
   body: string,
-  io: ToolIo,
 ): Promise<{ accepted: number; rejected: number; errors: { index: number; reason: string }[] }> {
-  for (let attempt = 0; ; attempt += 1) {
-    const answer = await call(url, { method: 'POST', headers: { ...headers(io, false), 'content-type': 'application/x-ndjson' }, body });
-    if (answer.status === 202)
-      return JSON.parse(answer.text) as { accepted: number; rejected: number; errors: { index: number; reason: string }[] };
-    const delay = RETRY_DELAYS_MS[attempt];
-    if (!RETRYABLE.has(answer.status) || delay === undefined) {
-      throw new ReplayToolError(`POST ${url.pathname} answered ${answer.status}: ${errorOf(answer.text)}`, 1);
-    }
-    // A retried batch may have been stored already; dedup makes the second copy harmless.
-    await io.sleep(delay);
-  }
+  // A retried batch may have been stored already; dedup makes the second copy harmless.
+  const answer = await call(target.post('/api/events', body, { contentType: 'application/x-ndjson' }));
+  if (answer.status !== 202) throw new ReplayToolError(`POST /api/events answered ${answer.status}: ${errorOf(answer.body)}`, 1);
+  return JSON.parse(answer.body) as { accepted: number; rejected: number; errors: { index: number; reason: string }[] };
 }
 
 /** The file's events as JSON texts, one per event, with 64-bit ids kept digit for digit. */

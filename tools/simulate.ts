@@ -2,9 +2,8 @@
  * The camera simulator: generates detections (duplicates, late and invalid ones included) at a steady
  * rate and sends them to the local runtime's POST /api/events, or to a real Event Hub.
  */
-import http from 'node:http';
-import https from 'node:https';
 import { DetectionGenerator, type GeneratedEvent, type TruthTotals } from './lib/generator';
+import { HttpTarget, RETRYABLE_STATUS, TargetUnreachable } from './lib/http';
 import { formatCount, formatHelp, formatSeconds, type OptionSpec, parseOptions, startProgress, UsageError } from './lib/cli';
 import { packRows } from '../shared/domain/packing';
 
@@ -239,88 +238,33 @@ export class TargetError extends Error {
 // ---------------------------------------------------------------------------------------------------
 // HTTP target
 
-interface HttpAnswer {
-  readonly status: number;
-  readonly body: string;
-}
-
-const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
-const RETRY_DELAYS_MS = [250, 1000, 3000];
-
 export function httpSink(base: URL, options: { concurrency: number; functionsKey?: string | undefined }): Sink {
-  const transport = base.protocol === 'https:' ? https : http;
-  const agent = new transport.Agent({ keepAlive: true, maxSockets: options.concurrency });
-  const eventsUrl = new URL('/api/events', base);
-  const healthUrl = new URL('/api/health', base);
-  const headers: Record<string, string> = options.functionsKey ? { 'x-functions-key': options.functionsKey } : {};
-
-  const request = (url: URL, method: 'GET' | 'POST', body?: string, timeoutMs = 60_000) =>
-    new Promise<HttpAnswer>((resolve, reject) => {
-      const outgoing = transport.request(
-        url,
-        {
-          method,
-          agent,
-          headers:
-            body === undefined ? headers : { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-          timeout: timeoutMs,
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-          response.on('error', reject);
-        },
-      );
-      outgoing.on('timeout', () => outgoing.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
-      outgoing.on('error', reject);
-      outgoing.end(body);
-    });
-
-  const unreachable = (error: unknown) => {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ECONNREFUSED' ? 'connection refused' : (error as Error).message;
-    const hint = base.hostname === '127.0.0.1' || base.hostname === 'localhost' ? ' Is `npm start` running?' : '';
-    return new TargetError(`cannot reach ${base.origin} (${why}).${hint}`);
-  };
-
+  const target = new HttpTarget(base, {
+    functionsKey: options.functionsKey,
+    maxSockets: options.concurrency,
+    retryDelaysMs: [250, 1000, 3000],
+  });
+  const unreachable = (error: unknown) => new TargetError(error instanceof TargetUnreachable ? error.message : String(error));
   return {
     description: base.origin,
     async check() {
-      let answer: HttpAnswer;
-      try {
-        answer = await request(healthUrl, 'GET', undefined, 10_000);
-      } catch (error) {
+      const answer = await target.request('GET', '/api/health', undefined, { timeoutMs: 10_000 }).catch((error: unknown) => {
         throw unreachable(error);
-      }
+      });
       if (answer.status === 404)
-        throw new TargetError(`${healthUrl.href} answered 404: is ${base.origin} the camera runtime or Function app?`);
+        throw new TargetError(`${new URL('/api/health', base).href} answered 404: is ${base.origin} the camera runtime or Function app?`);
     },
     async send(events) {
-      const body = JSON.stringify(events.map((event) => event.body));
-      for (let attempt = 0; ; attempt += 1) {
-        let answer: HttpAnswer | undefined;
-        let failure: unknown;
-        try {
-          answer = await request(eventsUrl, 'POST', body);
-        } catch (error) {
-          failure = error;
-        }
-        if (answer?.status === 202) return parseAccepted(answer.body, events.length);
-        if (answer && !RETRYABLE_STATUS.has(answer.status)) {
-          throw new TargetError(`POST ${eventsUrl.pathname} answered ${answer.status}: ${answer.body.slice(0, 300)}`);
-        }
-        const delay = RETRY_DELAYS_MS[attempt];
-        if (delay === undefined) {
-          if (answer) throw new TargetError(`POST ${eventsUrl.pathname} kept answering ${answer.status}: ${answer.body.slice(0, 300)}`);
-          throw unreachable(failure);
-        }
-        // A retried request may already have been stored; dedup makes the second copy harmless.
-        await sleep(delay);
-      }
+      // A retried request may already have been stored; dedup makes the second copy harmless.
+      const answer = await target.post('/api/events', JSON.stringify(events.map((event) => event.body))).catch((error: unknown) => {
+        throw unreachable(error);
+      });
+      if (answer.status === 202) return parseAccepted(answer.body, events.length);
+      const verb = RETRYABLE_STATUS.has(answer.status) ? 'kept answering' : 'answered';
+      throw new TargetError(`POST /api/events ${verb} ${answer.status}: ${answer.body.slice(0, 300)}`);
     },
     close() {
-      agent.destroy();
+      target.close();
       return Promise.resolve();
     },
   };

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { captureBlobName, parseCaptureBlobName, type CaptureLocation } from './paths';
 import type { CaptureWindow } from './rolling';
 
@@ -18,6 +19,8 @@ export interface CaptureArchive {
   list(fromMs: number, toMs: number): Promise<CaptureBlob[]>;
   /** The file's bytes, or null when there is no such file. */
   read(name: string): Promise<Uint8Array | null>;
+  /** The file's bytes from `offset` on, as they arrive (for files too large to hold); null when there is no such file. */
+  stream(name: string, offset: number): Promise<AsyncIterable<Uint8Array> | null>;
   /** Writes (or overwrites) one file. */
   write(name: string, bytes: Uint8Array): Promise<void>;
 }
@@ -75,6 +78,8 @@ export async function buildCaptureFile(location: CaptureLocation, partitionId: s
 export class InMemoryCaptureArchive implements CaptureArchive {
   readonly files = new Map<string, Uint8Array>();
   writes = 0;
+  /** Size of the chunks `stream` yields, as a network read would cut them. */
+  chunkBytes = 16 * 1024;
 
   constructor(readonly location: CaptureLocation = { namespace: 'local', eventHub: 'detections' }) {}
 
@@ -87,9 +92,18 @@ export class InMemoryCaptureArchive implements CaptureArchive {
     return Promise.resolve(this.files.get(name) ?? null);
   }
 
+  stream(name: string, offset: number): Promise<AsyncIterable<Uint8Array> | null> {
+    const bytes = this.files.get(name);
+    return Promise.resolve(bytes ? Readable.from(chunksOf(bytes.subarray(offset), this.chunkBytes), { objectMode: true }) : null);
+  }
+
   write(name: string, bytes: Uint8Array): Promise<void> {
     this.files.set(name, bytes);
     this.writes += 1;
     return Promise.resolve();
   }
+}
+
+function* chunksOf(bytes: Uint8Array, size: number): Generator<Uint8Array> {
+  for (let start = 0; start < bytes.byteLength; start += size) yield bytes.subarray(start, start + size);
 }

@@ -27,7 +27,7 @@ export class CaptureFormatError extends Error {
   }
 }
 
-const MAGIC = Buffer.from('Obj\x01', 'latin1');
+export const MAGIC = Buffer.from('Obj\x01', 'latin1');
 const SYNC_BYTES = 16;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -47,8 +47,8 @@ export async function encodeCaptureFile(events: readonly CaptureEvent[], options
 }
 
 const RECORD_TYPE = Type.forSchema(CAPTURE_SCHEMA as unknown as Parameters<typeof Type.forSchema>[0]);
-const LONG_TYPE = Type.forSchema('long');
-const HEADER_TYPE = Type.forSchema({
+export const LONG_TYPE = Type.forSchema('long');
+export const HEADER_TYPE = Type.forSchema({
   type: 'record',
   name: 'org.apache.avro.file.Header',
   fields: [
@@ -186,6 +186,14 @@ const exactLong = types.LongType.__with({
   compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
 });
 
+/**
+ * The type that decodes records written with `schema` (a file's writer schema): longs as bigint,
+ * unions kept wrapped so that a long and a double in a property map can be told apart.
+ */
+export function captureRecordType(schema: Parameters<typeof Type.forSchema>[0]): Type {
+  return Type.forSchema(schema, { registry: { long: exactLong }, wrapUnions: true });
+}
+
 export interface DecodedCaptureFile {
   readonly events: CaptureEvent[];
   /** The writer schema found in the header. */
@@ -214,8 +222,7 @@ export function decodeCaptureFile(bytes: Uint8Array): Promise<DecodedCaptureFile
     let header: { type: Type; codec: string; sync: Buffer } | undefined;
     const records: unknown[] = [];
     const decoder = new streams.BlockDecoder({
-      // Unions stay wrapped so that a long and a double in a property map can be told apart.
-      parseHook: (schema) => Type.forSchema(schema, { registry: { long: exactLong }, wrapUnions: true }),
+      parseHook: (schema) => captureRecordType(schema),
     });
     decoder.on('metadata', (type: Type, codec: string, fileHeader: { sync: Buffer }) => {
       header = { type, codec, sync: fileHeader.sync };
@@ -240,7 +247,7 @@ export function decodeCaptureFile(bytes: Uint8Array): Promise<DecodedCaptureFile
   });
 }
 
-function toCaptureEvent(record: unknown, index: number): CaptureEvent {
+export function toCaptureEvent(record: unknown, index: number): CaptureEvent {
   if (typeof record !== 'object' || record === null) throw new CaptureFormatError(`record ${index}: not an Avro record`);
   const fields = record as Record<string, unknown>;
   const sequence = fields['SequenceNumber'];

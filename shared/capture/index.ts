@@ -1,4 +1,5 @@
 export * from './archive';
+export * from './blocks';
 export * from './codec';
 export * from './paths';
 export * from './rolling';

@@ -1,6 +1,14 @@
-import { type CaptureArchive, CaptureFormatError, decodeCaptureFile, parseCaptureBlobName, parseEnqueuedTime } from '../capture';
+import {
+  type CaptureArchive,
+  type CaptureEvent,
+  CaptureFormatError,
+  openCaptureBlocks,
+  parseCaptureBlobName,
+  parseEnqueuedTime,
+} from '../capture';
 import type { Clock } from '../ports';
 import type { IngestMessage, IngestSummary } from './ingest';
+import { REPLAY_LIMITS } from './replayLimits';
 
 /**
  * Replay: re-run the ingest use-case on the raw events that Event Hubs Capture archived, to recover
@@ -90,7 +98,7 @@ function formatSeconds(seconds: number): string {
 export interface BlobReplayResult {
   readonly blob: string;
   readonly status: 'replayed' | 'failed';
-  /** Capture records in the blob. */
+  /** Capture records read (the whole blob once it has been replayed). */
   readonly events: number;
   /** Detections stored for the first time by this replay. */
   readonly replayed: number;
@@ -100,6 +108,23 @@ export interface BlobReplayResult {
   readonly unknownLocation: number;
   /** Why the blob failed; absent when it was replayed. */
   readonly reason?: string;
+}
+
+/** Where the replay of a blob resumes: a block's byte offset, and the records of that block already done. */
+export interface ReplayPosition {
+  readonly offset: number;
+  readonly skip: number;
+}
+
+/** The input of one range (one `replayBlob` activity): a blob, and where in it to resume (its start when absent). */
+export interface ReplayRangeInput {
+  readonly blob: string;
+  readonly position?: ReplayPosition;
+}
+
+/** The outcome of one range of a blob: its counts, and where the next range starts (null: the blob is done). */
+export interface RangeReplayResult extends BlobReplayResult {
+  readonly next: ReplayPosition | null;
 }
 
 export interface ReplayTotals {
@@ -118,68 +143,139 @@ export interface ReplayDeps {
   readonly ingest: (messages: IngestMessage[]) => Promise<IngestSummary>;
   readonly clock: Clock;
   readonly dedupTtlSeconds: number;
-  /** Capture records per ingest call. */
-  readonly chunkSize?: number;
+  /** Capture records per ingest call (REPLAY_LIMITS.sliceEvents by default). */
+  readonly sliceEvents?: number;
+  /** Called after each ingested slice with the range's counts so far (live progress). */
+  readonly onSlice?: (progress: BlobReplayResult) => void;
 }
 
-const DEFAULT_CHUNK = 500;
+/** When a range stops: after this many events or this long, or when `stop` says so; checked after each slice. */
+export interface RangeBudget {
+  readonly events: number;
+  readonly ms: number;
+  readonly stop?: () => boolean;
+}
+
+const UNBOUNDED: RangeBudget = { events: Infinity, ms: Infinity };
+
+type Counts = { -readonly [K in 'events' | 'replayed' | 'duplicates' | 'invalid' | 'conflicts' | 'unknownLocation']: number };
 
 export function failedBlob(blob: string, reason: string, events = 0): BlobReplayResult {
   return { blob, status: 'failed', events, replayed: 0, duplicates: 0, invalid: 0, conflicts: 0, unknownLocation: 0, reason };
 }
 
+const zeroCounts = (): Counts => ({ events: 0, replayed: 0, duplicates: 0, invalid: 0, conflicts: 0, unknownLocation: 0 });
+
 /**
- * Decodes one Capture blob and ingests its events in chunks. A blob that cannot be used (missing,
- * corrupt, or holding events the dedup store has already forgotten) comes back as `failed` with
- * its reason and nothing ingested; infrastructure faults throw, for the host to retry.
+ * Replays one range of a Capture blob: reads it as a stream from `position` (its first block when
+ * omitted), decodes each block as it arrives and ingests its events in slices, until the blob ends or
+ * the budget is spent. Memory holds one block and one slice, whatever the blob's size. A blob that
+ * cannot be used (missing, corrupt, holding events the dedup store has already forgotten) comes back
+ * as `failed` with its reason (the slices before the fault stay ingested); infrastructure faults
+ * throw, for the caller to retry the range, which dedup makes harmless.
  */
-export async function replayBlob(blob: string, deps: ReplayDeps): Promise<BlobReplayResult> {
-  const bytes = await deps.captures.read(blob);
-  if (bytes === null) return failedBlob(blob, 'blob not found');
-  let events;
+export async function replayRange(
+  blob: string,
+  position: ReplayPosition | undefined,
+  deps: ReplayDeps,
+  budget: RangeBudget = UNBOUNDED,
+): Promise<RangeReplayResult> {
+  const counts = zeroCounts();
+  const done = (next: ReplayPosition | null): RangeReplayResult => ({ blob, status: 'replayed', ...counts, next });
+  const failed = (reason: string): RangeReplayResult => ({ blob, status: 'failed', ...counts, reason, next: null });
+  const startedMs = deps.clock.now();
+  const spent = () => counts.events >= budget.events || deps.clock.now() - startedMs >= budget.ms || budget.stop?.() === true;
+  const slices = sliceSource(blob, deps, position);
   try {
-    events = (await decodeCaptureFile(bytes)).events;
+    for await (const slice of slices) {
+      if (slice === null) return failed('blob not found');
+      if (slice.stale) {
+        counts.events += slice.events;
+        return failed(slice.stale);
+      }
+      add(counts, await deps.ingest(slice.messages), slice.messages.length);
+      deps.onSlice?.({ blob, status: 'replayed', ...counts });
+      if (spent()) return done(await nextPosition(slices, slice.after));
+    }
+    return done(null);
   } catch (error) {
-    if (error instanceof CaptureFormatError) return failedBlob(blob, `corrupt capture file: ${error.message}`);
+    if (error instanceof CaptureFormatError) return failed(`corrupt capture file: ${error.message}`);
     throw error;
   }
+}
 
-  // The check at the start used the range; this one uses the events themselves, when the replay is
-  // about to ingest them, and catches a replay that ran longer than its guard.
+interface Slice {
+  readonly messages: IngestMessage[];
+  /** Where the records after this slice start. */
+  readonly after: ReplayPosition;
+  /** Set when the slice holds events the dedup store has forgotten: why it must not be ingested. */
+  readonly stale?: string;
+  /** Records in the slice. */
+  readonly events: number;
+}
+
+/**
+ * The blob's records from `position` on, in ingest slices of `sliceEvents` (the last one shorter),
+ * each with the position just after it; null when the blob does not exist. A slice may span blocks:
+ * Capture's blocks are small, and fewer, fuller ingest calls are cheaper.
+ */
+async function* sliceSource(blob: string, deps: ReplayDeps, position: ReplayPosition | undefined): AsyncGenerator<Slice | null> {
+  const blocks = await openCaptureBlocks((offset) => deps.captures.stream(blob, offset), position?.offset);
+  if (!blocks) {
+    yield null;
+    return;
+  }
+  const size = deps.sliceEvents ?? REPLAY_LIMITS.sliceEvents;
+  let skip = position?.skip ?? 0;
+  let batch: CaptureEvent[] = [];
+  let end = position?.offset ?? 0;
+  for await (const block of blocks) {
+    for (let index = skip; index < block.events.length; index += 1) {
+      batch.push(block.events[index] as CaptureEvent);
+      if (batch.length < size) continue;
+      const last = index + 1 === block.events.length;
+      yield sliceOf(blob, batch, last ? { offset: block.end, skip: 0 } : { offset: block.offset, skip: index + 1 }, deps);
+      batch = [];
+    }
+    skip = 0;
+    end = block.end;
+  }
+  if (batch.length > 0) yield sliceOf(blob, batch, { offset: end, skip: 0 }, deps);
+}
+
+function sliceOf(blob: string, events: readonly CaptureEvent[], after: ReplayPosition, deps: ReplayDeps): Slice {
+  const stale = staleReason(blob, events, deps);
+  if (stale) return { after, events: events.length, messages: [], stale };
+  const messages = events.map((event) => ({ body: event.body, source: `capture/${blob}/${event.sequenceNumber}` }));
+  return { after, events: events.length, messages };
+}
+
+/** Null when the blob has nothing after `after`, so no range is started for nothing. */
+async function nextPosition(slices: AsyncGenerator<Slice | null>, after: ReplayPosition): Promise<ReplayPosition | null> {
+  if (after.skip > 0) return after;
+  const more = await slices.next();
+  await slices.return(undefined);
+  return more.done ? null : after;
+}
+
+function add(counts: Counts, summary: IngestSummary, events: number): void {
+  counts.events += events;
+  counts.replayed += summary.stored;
+  counts.duplicates += summary.duplicates;
+  counts.invalid += summary.invalid;
+  counts.conflicts += summary.conflicts;
+  counts.unknownLocation += summary.unknown_location;
+}
+
+/**
+ * The check at the start used the range; this one uses the events themselves, when the replay is
+ * about to ingest them, and catches a replay that ran longer than its guard.
+ */
+function staleReason(blob: string, events: readonly CaptureEvent[], deps: ReplayDeps): string | undefined {
   const oldestMs = oldestEnqueued(blob, events);
   const forgottenBeforeMs = deps.clock.now() - deps.dedupTtlSeconds * 1000;
-  if (oldestMs !== null && oldestMs < forgottenBeforeMs) {
-    return failedBlob(
-      blob,
-      `past the dedup horizon: it holds events enqueued at ${new Date(oldestMs).toISOString()}, and the dedup store only remembers back to ${new Date(forgottenBeforeMs).toISOString()}`,
-      events.length,
-    );
-  }
-
-  const chunkSize = deps.chunkSize ?? DEFAULT_CHUNK;
-  const result = {
-    blob,
-    status: 'replayed' as const,
-    events: events.length,
-    replayed: 0,
-    duplicates: 0,
-    invalid: 0,
-    conflicts: 0,
-    unknownLocation: 0,
-  };
-  for (let start = 0; start < events.length; start += chunkSize) {
-    const messages: IngestMessage[] = events.slice(start, start + chunkSize).map((event) => ({
-      body: event.body,
-      source: `capture/${blob}/${event.sequenceNumber}`,
-    }));
-    const summary = await deps.ingest(messages);
-    result.replayed += summary.stored;
-    result.duplicates += summary.duplicates;
-    result.invalid += summary.invalid;
-    result.conflicts += summary.conflicts;
-    result.unknownLocation += summary.unknown_location;
-  }
-  return result;
+  if (oldestMs === null || oldestMs >= forgottenBeforeMs) return undefined;
+  return `past the dedup horizon: it holds events enqueued at ${new Date(oldestMs).toISOString()}, and the dedup store only remembers back to ${new Date(forgottenBeforeMs).toISOString()}`;
 }
 
 function oldestEnqueued(blob: string, events: readonly { enqueuedTimeUtc: string }[]): number | null {
@@ -198,24 +294,56 @@ export interface RetryPolicy {
 }
 
 /**
- * `replayBlob` that never throws: an infrastructure fault is retried with a doubling delay, and
- * reported as the blob's failure once the attempts are spent, so one bad blob cannot stop the rest.
- * Retrying is safe: the events already stored come back as duplicates.
+ * `replayRange` that never throws: an infrastructure fault is retried from the range's start with a
+ * doubling delay, and reported as the blob's failure once the attempts are spent, so one bad blob
+ * cannot stop the rest. Retrying is safe: the events already stored come back as duplicates.
  */
-export async function replayBlobWithRetries(blob: string, deps: ReplayDeps, policy: RetryPolicy): Promise<BlobReplayResult> {
+export async function replayRangeWithRetries(
+  blob: string,
+  position: ReplayPosition | undefined,
+  deps: ReplayDeps,
+  policy: RetryPolicy,
+  budget: RangeBudget = UNBOUNDED,
+): Promise<RangeReplayResult> {
   const sleep = policy.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   let delay = policy.delayMs;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await replayBlob(blob, deps);
+      return await replayRange(blob, position, deps, budget);
     } catch (error) {
       if (attempt >= policy.attempts) {
-        return failedBlob(blob, `failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${(error as Error).message ?? String(error)}`);
+        const reason = `failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${(error as Error).message ?? String(error)}`;
+        return { ...failedBlob(blob, reason), next: null };
       }
       await sleep(delay);
       delay *= 2;
     }
   }
+}
+
+/** A whole blob in one go (no budget): the sum of its ranges. */
+export async function replayBlob(blob: string, deps: ReplayDeps): Promise<BlobReplayResult> {
+  return withoutNext(await replayRange(blob, undefined, deps));
+}
+
+function withoutNext(result: RangeReplayResult): BlobReplayResult {
+  const { next: _next, ...rest } = result;
+  return rest;
+}
+
+/** The counts of a blob so far plus those of its next range; the range's status and reason win. */
+export function mergeBlobResults(sofar: BlobReplayResult | undefined, range: BlobReplayResult): BlobReplayResult {
+  const merged = withoutNext({ ...range, next: null });
+  if (!sofar) return merged;
+  return {
+    ...merged,
+    events: sofar.events + range.events,
+    replayed: sofar.replayed + range.replayed,
+    duplicates: sofar.duplicates + range.duplicates,
+    invalid: sofar.invalid + range.invalid,
+    conflicts: sofar.conflicts + range.conflicts,
+    unknownLocation: sofar.unknownLocation + range.unknownLocation,
+  };
 }
 
 export function summarizeReplay(results: readonly BlobReplayResult[]): ReplayTotals {
@@ -261,11 +389,21 @@ export interface ReplayReport {
 export interface ReplayProgress {
   readonly blobsTotal: number;
   readonly blobsDone: number;
+  /** The counts so far: of the blobs done and of those under way (`blobs` is blobsDone). */
   readonly totals: ReplayTotals;
+  /** Capture records read per second since the replay started. */
+  readonly eventsPerSecond: number;
 }
 
-export function replayProgress(blobsTotal: number, done: readonly BlobReplayResult[]): ReplayProgress {
-  return { blobsTotal, blobsDone: done.length, totals: summarizeReplay(done) };
+/** Progress from the per-blob results so far (blobs under way included) and the time since the start. */
+export function replayProgress(
+  blobsTotal: number,
+  blobsDone: number,
+  results: readonly BlobReplayResult[],
+  elapsedMs: number,
+): ReplayProgress {
+  const totals = { ...summarizeReplay(results), blobs: blobsDone };
+  return { blobsTotal, blobsDone, totals, eventsPerSecond: elapsedMs > 0 ? Math.round((totals.events * 1000) / elapsedMs) : 0 };
 }
 
 export type ReplayStart = { ok: true; request: ReplayRequest } | { ok: false; status: 400 | 409; body: Record<string, string> };

@@ -61,6 +61,15 @@ describe('replay activities', () => {
     expect(await services.metrics.read()).toMatchObject({ stored: 2, duplicates: 1 });
   });
 
+  it('replayBlob resumes a blob at the position an earlier range returned', async () => {
+    const name = await capture('0', Date.UTC(2026, 10, 22, 10, 0), ['1', '2', '3']);
+    const header = await replayBlob({ blob: name, position: { offset: 0, skip: 0 } }).catch((error: Error) => error);
+    // Offset 0 is the header, not a block: only a position a range returned is meaningful.
+    expect(header).toMatchObject({ status: 'failed' });
+    const whole = await replayBlob({ blob: name });
+    expect(whole).toMatchObject({ events: 3, replayed: 3, next: null });
+  });
+
   it('replayBlob reports a corrupt blob instead of failing the activity', async () => {
     await archive.write('ehns/detections/0/2026/11/22/10/00/00.avro', Buffer.from('Obj\u0001 garbage'));
     const result = await replayBlob({ blob: 'ehns/detections/0/2026/11/22/10/00/00.avro' });
@@ -72,5 +81,8 @@ describe('replay activities', () => {
     useServices(services);
     await expect(replayListBlobs({ from: '2026-11-22T10:00:00Z', to: '2026-11-22T11:00:00Z' })).rejects.toThrow(/no capture archive/);
     await expect(replayBlob({})).rejects.toThrow(/"blob"/);
+    useServices({ ...services, captures: archive });
+    await expect(replayBlob({ blob: 'a.avro', position: { offset: -1, skip: 0 } })).rejects.toThrow(/position must be/);
+    await expect(replayBlob({ blob: 'a.avro', position: { offset: 10 } })).rejects.toThrow(/position must be/);
   });
 });

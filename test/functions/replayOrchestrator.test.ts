@@ -169,6 +169,7 @@ describe('replayOrchestrator, replayed step by step from its history', () => {
       blobsTotal: 10,
       blobsDone: 0,
       totals: { blobs: 0, events: 0, replayed: 0, duplicates: 0, invalid: 0, failed: 0 },
+      eventsPerSecond: 0,
     });
 
     // Episode 3: the slice finishes; one activity crashed outright (not a reported blob failure).
@@ -211,6 +212,65 @@ describe('replayOrchestrator, replayed step by step from its history', () => {
       failed: 2,
     });
     expect(last.customStatus).toMatchObject({ blobsTotal: 10, blobsDone: 10 });
+  });
+
+  it('replays a large blob as a chain of ranges, each resuming where the last stopped, with events per second', async () => {
+    const big = blobs[0]!;
+    const small = blobs[1]!;
+    const history = new History().start(request);
+    const [listId] = history.scheduled(activityCalls(await run(history, request)));
+    history.wake().completed(listId!, [big, small]);
+    const first = await run(history, request);
+    expect(activityCalls(first).slice(1)).toEqual([
+      { name: 'replayBlob', input: { blob: big } },
+      { name: 'replayBlob', input: { blob: small } },
+    ]);
+
+    // The big blob's first range stops at a position; the small blob is done in one range.
+    const position = { offset: 81_920, skip: 400 };
+    const [bigId, smallId] = history.scheduled(activityCalls(first).slice(1));
+    history
+      .wake()
+      .completed(bigId!, { ...replayed(big, 50_000), next: position })
+      .completed(smallId!, { ...replayed(small, 7), next: null });
+    const second = await run(history, request);
+    const secondCalls = activityCalls(second);
+    // Only the rest of the big blob is scheduled, from the position its first range returned.
+    expect(secondCalls.slice(3)).toEqual([{ name: 'replayBlob', input: { blob: big, position } }]);
+    // One (history) second since the list came back, and 50,007 events read.
+    expect(second.customStatus).toEqual({
+      blobsTotal: 2,
+      blobsDone: 1,
+      totals: { blobs: 1, events: 50_007, replayed: 50_007, duplicates: 0, invalid: 0, failed: 0 },
+      eventsPerSecond: 50_007,
+    });
+
+    // Replayed again from its history, the orchestration makes the very same decisions.
+    const [restId] = history.scheduled(secondCalls.slice(3));
+    history.wake().completed(restId!, { ...replayed(big, 1_000, 3), next: null });
+    const last = await run(history, request);
+    expect(last.isDone).toBe(true);
+    const report = last.output as ReplayReport;
+    expect(report.blobs).toEqual([replayed(big, 51_000, 3), replayed(small, 7)]);
+    expect(report.totals).toMatchObject({ blobs: 2, events: 51_010, replayed: 51_007, duplicates: 3, failed: 0 });
+    expect(last.customStatus).toMatchObject({ blobsDone: 2, eventsPerSecond: 25_505 });
+  });
+
+  it('stops a blob at the range that failed and reports it with the counts of the ranges before', async () => {
+    const big = blobs[0]!;
+    const history = new History().start(request);
+    const [listId] = history.scheduled(activityCalls(await run(history, request)));
+    history.wake().completed(listId!, [big]);
+    const [firstId] = history.scheduled(activityCalls(await run(history, request)).slice(1));
+    history.wake().completed(firstId!, { ...replayed(big, 100), next: { offset: 4_000, skip: 0 } });
+    const second = await run(history, request);
+    const [secondId] = history.scheduled(activityCalls(second).slice(2));
+    history.wake().failed(secondId!, 'worker lost');
+    const last = await run(history, request);
+    expect(last.isDone).toBe(true);
+    const [result] = (last.output as ReplayReport).blobs;
+    expect(result).toMatchObject({ blob: big, status: 'failed', events: 100, replayed: 100 });
+    expect(result?.reason).toContain('worker lost');
   });
 
   it('completes at once with empty totals when the range holds no blobs', async () => {

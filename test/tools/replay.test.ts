@@ -128,7 +128,7 @@ describe('replaying a range', () => {
         return json(response, 202, { runtimeStatus: 'Running', customStatus: { blobsTotal: 2, blobsDone: 1, totals: report.totals } });
       return json(response, 200, {
         runtimeStatus: 'Completed',
-        customStatus: { blobsTotal: 2, blobsDone: 2, totals: report.totals },
+        customStatus: { blobsTotal: 2, blobsDone: 2, totals: report.totals, eventsPerSecond: 12_345 },
         output: report,
       });
     };
@@ -144,6 +144,8 @@ describe('replaying a range', () => {
     expect(requests.slice(1).map((r) => r.path)).toEqual(Array(3).fill('/runtime/webhooks/durabletask/instances/abc?code=sys'));
     expect(run.out()).toMatch(/replayed \(new\)\s+4/);
     expect(run.out()).toContain('ns/detections/1/2026/11/22/10/00/00.avro: corrupt capture file: truncated');
+    // The progress line (a bar on a terminal) shows the blobs, the events read and their rate.
+    expect(run.err()).toMatch(/2\/2 blobs, events \d+, rate 12,345\/s, replayed 4/);
   });
 
   it('exits 0 when every blob was replayed', async () => {

@@ -8,6 +8,9 @@ import { BlobCaptureArchive, captureLocationOf } from '../blob/captureArchive';
 import { CosmosCounterStore, CosmosDedupStore, CosmosMetricsStore, CosmosTallyStore, createCosmosClient } from '../cosmos';
 import { createProducer, EventHubPublisher } from '../eventhubs';
 
+/** GET /api/health is anonymous: each worker answers it from one read per this many ms. */
+export const HEALTH_CACHE_MS = 5_000;
+
 /**
  * The Services bundle of the Function app, built once per worker on first use: settings read and
  * checked, one SDK client per service (they hold connection pools, token caches and partition maps),
@@ -44,6 +47,7 @@ export function createAzureServices(): Promise<Services> {
     // shows both (Event Hubs incoming vs outgoing messages; the Functions scale controller's lag).
     backlog: () => Promise.resolve({ events: null, changes: null }),
     // Event Hubs Capture writes here; replay reads it.
+    healthCacheMs: HEALTH_CACHE_MS,
     captures: new BlobCaptureArchive(blobs, config.captureContainer, captureLocationOf(config.eventHubs, config.eventHubName)),
   });
 }

@@ -69,6 +69,17 @@ export class BlobCaptureArchive implements CaptureArchive {
     }
   }
 
+  async stream(name: string, offset: number): Promise<AsyncIterable<Uint8Array> | null> {
+    try {
+      // The body arrives as it is read: memory holds what the reader has not consumed yet.
+      const response = await this.container.getBlobClient(name).download(offset);
+      return (response.readableStreamBody as (NodeJS.ReadableStream & AsyncIterable<Uint8Array>) | undefined) ?? null;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
   async write(name: string, bytes: Uint8Array): Promise<void> {
     if (this.options.createContainer) await this.ensureContainer();
     await this.container.getBlockBlobClient(name).uploadData(bytes, { blobHTTPHeaders: { blobContentType: 'avro/binary' } });

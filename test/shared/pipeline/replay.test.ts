@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createMemoryServices, ManualClock, type MemoryServices } from '../../../shared/adapters/memory';
 import { buildCaptureFile, type CapturedInput, CaptureWindow, InMemoryCaptureArchive } from '../../../shared/capture';
 import { ingestBatch } from '../../../shared/pipeline/ingest';
@@ -6,10 +8,13 @@ import {
   mapBounded,
   parseReplayRequest,
   replayBlob,
-  replayBlobWithRetries,
+  replayRange,
+  replayRangeWithRetries,
+  type ReplayPosition,
   type ReplayDeps,
   summarizeReplay,
 } from '../../../shared/pipeline/replay';
+import { REPLAY_LIMITS } from '../../../shared/pipeline/replayLimits';
 
 const NOW = Date.UTC(2026, 10, 22, 10, 30);
 const location = { namespace: 'local', eventHub: 'detections' };
@@ -35,7 +40,7 @@ function setup(): { services: MemoryServices; archive: InMemoryCaptureArchive; c
     ingest: (messages) => ingestBatch(messages, { ...services, dedupPartitions: services.config.dedupPartitions }),
     clock,
     dedupTtlSeconds: 3600,
-    chunkSize: 2,
+    sliceEvents: 2,
   };
   return { services, archive, clock, deps };
 }
@@ -107,13 +112,92 @@ describe('replayBlob', () => {
   });
 });
 
-describe('replayBlobWithRetries', () => {
+describe('replayRange', () => {
+  /** Distinct detections with ~500-byte bodies: a few hundred make several Avro blocks. */
+  const padded = (oid: number) =>
+    Buffer.from(
+      `{"geographical_location_oid":1,"video_camera_oid":10,"detection_oid":${oid},"item_name":"car","timestamp_detected":1795341600000,"note":"${String(oid).repeat(40).slice(0, 400)}"}`,
+    );
+
+  it('splits a blob into ranges by the event budget, each resuming where the last stopped: every event once', async () => {
+    const { services, archive, deps } = setup();
+    const count = 700;
+    const name = await putBlob(
+      archive,
+      '0',
+      NOW - 60_000,
+      Array.from({ length: count }, (_, index) => padded(index + 1)),
+    );
+    const rangeDeps = { ...deps, sliceEvents: 50 };
+    const positions: (ReplayPosition | null)[] = [];
+    const sizes: number[] = [];
+    let position: ReplayPosition | undefined;
+    let replayed = 0;
+    let events = 0;
+    for (let ranges = 0; ranges < 100; ranges += 1) {
+      const range = await replayRange(name, position, rangeDeps, { events: 120, ms: Infinity });
+      expect(range.status).toBe('replayed');
+      expect(range.duplicates).toBe(0);
+      replayed += range.replayed;
+      events += range.events;
+      sizes.push(range.events);
+      positions.push(range.next);
+      if (range.next === null) break;
+      position = range.next;
+    }
+    expect({ events, replayed }).toEqual({ events: count, replayed: count });
+    expect(services.dedup.changes()).toHaveLength(count);
+    // A range ends at the first slice boundary past the budget: at least 120 events, less than one slice more.
+    expect(sizes.length).toBeGreaterThan(3);
+    for (const size of sizes.slice(0, -1)) expect(size >= 120 && size < 170).toBe(true);
+    // Ranges stop inside blocks (skip > 0) as well as at block boundaries.
+    expect(positions.some((next) => next !== null && next.skip > 0)).toBe(true);
+    expect(positions.at(-1)).toBeNull();
+  });
+
+  it('a retried range (the same position again) only finds duplicates', async () => {
+    const { archive, deps } = setup();
+    const name = await putBlob(
+      archive,
+      '0',
+      NOW - 60_000,
+      Array.from({ length: 300 }, (_, index) => padded(index + 1)),
+    );
+    const first = await replayRange(name, undefined, { ...deps, sliceEvents: 100 }, { events: 100, ms: Infinity });
+    const middle = await replayRange(name, first.next!, { ...deps, sliceEvents: 100 }, { events: 100, ms: Infinity });
+    const again = await replayRange(name, first.next!, { ...deps, sliceEvents: 100 }, { events: 100, ms: Infinity });
+    expect(middle).toMatchObject({ events: 100, replayed: 100, duplicates: 0 });
+    expect(again).toMatchObject({ events: 100, replayed: 0, duplicates: 100, next: middle.next });
+  });
+
+  it('stops at the next slice when asked to (the runtime is stopping), with the position to resume from', async () => {
+    const { archive, deps } = setup();
+    const name = await putBlob(
+      archive,
+      '0',
+      NOW - 60_000,
+      Array.from({ length: 10 }, (_, index) => padded(index + 1)),
+    );
+    const stopped = await replayRange(name, undefined, deps, { events: Infinity, ms: Infinity, stop: () => true });
+    expect(stopped).toMatchObject({ status: 'replayed', events: 2, next: { skip: 2 } });
+  });
+
+  it('reports progress after every slice', async () => {
+    const { archive, deps } = setup();
+    const name = await putBlob(archive, '0', NOW - 60_000, [detection('1'), detection('2'), detection('3')]);
+    const seen: number[] = [];
+    await replayRange(name, undefined, { ...deps, onSlice: (progress) => seen.push(progress.events) });
+    expect(seen).toEqual([2, 3]);
+  });
+});
+
+describe('replayRangeWithRetries', () => {
   it('retries an infrastructure fault and then succeeds (already stored events come back as duplicates)', async () => {
     const { services, archive, deps } = setup();
     const name = await putBlob(archive, '0', NOW - 60_000, [detection('1'), detection('2'), detection('3')]);
     services.dedup.failNext();
     const sleeps: number[] = [];
-    const result = await replayBlobWithRetries(name, deps, {
+    const result = await replayRangeWithRetries(name, undefined, deps, {
       attempts: 3,
       delayMs: 100,
       sleep: (ms) => Promise.resolve(void sleeps.push(ms)),
@@ -127,7 +211,7 @@ describe('replayBlobWithRetries', () => {
     const name = await putBlob(archive, '0', NOW - 60_000, [detection('1')]);
     for (let i = 0; i < 3; i += 1) services.dedup.failNext();
     const sleeps: number[] = [];
-    const result = await replayBlobWithRetries(name, deps, {
+    const result = await replayRangeWithRetries(name, undefined, deps, {
       attempts: 3,
       delayMs: 100,
       sleep: (ms) => Promise.resolve(void sleeps.push(ms)),
@@ -184,6 +268,16 @@ describe('parseReplayRequest', () => {
     const parsed = parseReplayRequest(input);
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.reason).toMatch(reason);
+  });
+});
+
+describe('REPLAY_LIMITS', () => {
+  it('slices no larger than a live Event Hubs batch, and fans out as far as the activities may', () => {
+    const host = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'host.json'), 'utf8')) as {
+      extensions: { eventHubs: { maxEventBatchSize: number }; durableTask: { maxConcurrentActivityFunctions: number } };
+    };
+    expect(REPLAY_LIMITS.sliceEvents).toBeLessThanOrEqual(host.extensions.eventHubs.maxEventBatchSize);
+    expect(REPLAY_LIMITS.parallelism).toBe(host.extensions.durableTask.maxConcurrentActivityFunctions);
   });
 });
 
