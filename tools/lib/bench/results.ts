@@ -101,6 +101,15 @@ export function formatMarkdown(results: BenchResults): string {
     `| latency samples (at ${count(latency.rate_eps)} events/s, achieved ${count(latency.achieved_eps)}) | ${latency.samples} | |`,
     `| peak RSS of the runtime | ${results.rss_mb === null ? 'n/a' : `${results.rss_mb} MB`} | ≤ ${TARGETS.rss_mb} MB: ${mark(met.rss)} |`,
     `| in-memory ceiling (parse, validate, dedup, count) | ${count(results.ceiling_eps)} events/s | |`,
+    ...(results.cpu_us_per_event
+      ? [
+          `| runtime CPU per event in phase 1 (all threads) | ${totalCpuUs(results.cpu_us_per_event).toFixed(1)} µs (${Object.entries(
+            results.cpu_us_per_event,
+          )
+            .map(([name, us]) => `${name} ${us}`)
+            .join(', ')}) | |`,
+        ]
+      : []),
     `| throughput / ceiling | ${(results.ceiling_ratio * 100).toFixed(1)} % | ≥ ${TARGETS.ceiling_ratio * 100} %: ${mark(met.ratio)} |`,
     `| exact counts | ${results.exact ? 'yes' : '**NO**'} (${results.exactness.locations_checked} locations, ${results.exactness.windows_checked} windows, ${count(results.exactness.rows_checked)} rows) | exact |`,
     '',
@@ -120,7 +129,7 @@ export function formatMarkdown(results: BenchResults): string {
 }
 
 export const HISTORY_HEADER =
-  'timestamp,git_commit,quick,events,throughput_eps,accept_eps,p50_ms,p95_ms,p99_ms,rss_mb,ceiling_eps,ceiling_ratio,exact,cpus,node';
+  'timestamp,git_commit,quick,events,throughput_eps,accept_eps,p50_ms,p95_ms,p99_ms,rss_mb,ceiling_eps,ceiling_ratio,exact,cpus,node,cpu_us_per_event';
 
 export function historyLine(results: BenchResults): string {
   const cell = (value: string | number | boolean | null) => (value === null ? '' : String(value).replace(/[",\n]/g, ' '));
@@ -140,9 +149,15 @@ export function historyLine(results: BenchResults): string {
     results.exact,
     results.machine.cpus,
     results.machine.node,
+    results.cpu_us_per_event ? totalCpuUs(results.cpu_us_per_event).toFixed(1) : null,
   ]
     .map(cell)
     .join(',');
+}
+
+/** The runtime's CPU per event over all its threads. */
+export function totalCpuUs(byThread: Readonly<Record<string, number>>): number {
+  return Object.values(byThread).reduce((sum, us) => sum + us, 0);
 }
 
 /** Writes latest.json and latest.md and appends to history.csv (with a header when the file is new or empty). */
