@@ -15,7 +15,7 @@ import { measureCeiling } from './lib/bench/ceiling';
 import { type ApiRow, compareWindow } from './lib/bench/exactness';
 import { cpuBudget, formatCpuBudget, formatProfileSummary, readProfile, summarizeProfile } from './lib/bench/profile';
 import { type BenchResults, type MachineInfo, type Mismatch, TARGETS, targetsMet, writeResults } from './lib/bench/results';
-import { cpuPerEvent, readThreadCpu, type RuntimeHandle, startRuntime } from './lib/bench/runtime';
+import { cpuPerEvent, descendantsOf, readThreadCpu, type RuntimeHandle, startRuntime } from './lib/bench/runtime';
 import { summarizeLatencies } from './lib/bench/stats';
 import { type Body, buildBodies, createGenerator, type Probe, probeEvent, type StreamOptions, withProbe } from './lib/bench/workload';
 
@@ -455,6 +455,7 @@ async function run(settings: Settings): Promise<BenchResults> {
       }
     })();
     const cpuBefore = readThreadCpu(runtime.pid);
+    const othersBefore = { client: process.cpuUsage(), children: childrenCpuSeconds(runtime.pid) };
     const accepted = bodies.map(() => deferred());
     const worker = async () => {
       while (next < bodies.length) {
@@ -480,6 +481,11 @@ async function run(settings: Settings): Promise<BenchResults> {
     });
     progress.stop();
     const cpuByThread = cpuPerEvent(cpuBefore, readThreadCpu(runtime.pid), settings.events);
+    const clientCpu = process.cpuUsage(othersBefore.client);
+    const othersUs = {
+      client: (clientCpu.user + clientCpu.system) / settings.events,
+      children: ((childrenCpuSeconds(runtime.pid) - othersBefore.children) * 1e6) / settings.events,
+    };
     if (doneAt === null) problems.push(`phase 1 did not drain within ${settings.drainTimeoutMs / 1000} s`);
     const throughputSeconds = ((doneAt ?? performance.now()) - started) / 1000;
     const throughputEps = doneAt === null ? 0 : settings.events / throughputSeconds;
@@ -494,6 +500,9 @@ async function run(settings: Settings): Promise<BenchResults> {
       const total = cpuByThread.reduce((sum, [, us]) => sum + us, 0);
       const parts = cpuByThread.map(([name, us]) => `${name} ${us.toFixed(1)}`).join(', ');
       say(`runtime CPU in phase 1: ${total.toFixed(1)} µs per event (by thread: ${parts})`);
+      say(
+        `beside it: this benchmark's client ${othersUs.client.toFixed(1)} µs, the runtime's children (Azurite) ${othersUs.children.toFixed(1)} µs per event`,
+      );
     }
 
     // 5. Latency at a fixed rate.
@@ -676,4 +685,11 @@ if (require.main === module) {
 function idOrderOf(text: string): 'sequential' | 'random' {
   if (text === 'sequential' || text === 'random') return text;
   throw new UsageError(`--ids must be sequential or random, got ${text}`);
+}
+
+/** CPU seconds used so far by a process's descendants (the embedded Azurite). */
+function childrenCpuSeconds(pid: number): number {
+  let seconds = 0;
+  for (const child of descendantsOf(pid)) for (const used of readThreadCpu(child).values()) seconds += used;
+  return seconds;
 }

@@ -185,9 +185,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<RuntimeHand
 const CLOCK_TICKS = 100;
 
 /**
- * CPU seconds (user + system) each thread of a process has used so far, by thread name (`comm`:
- * `node` for the main thread, the worker's name for a worker thread, `libuv-worker` for the pool…;
- * threads of one name are summed). CPU time, unlike wall time, hardly depends on what else the
+ * CPU seconds (user + system) each thread of a process has used so far, by thread name: `main`,
+ * `other node threads` (V8's helper threads for concurrent GC and compilation, worker threads),
+ * `libuv-worker` (the pool); threads of one name are summed. CPU time, unlike wall time, hardly depends on what else the
  * machine runs, so it steers better on a shared machine. Empty when /proc cannot tell.
  */
 export function readThreadCpu(pid: number, procRoot = '/proc'): Map<string, number> {
@@ -202,7 +202,9 @@ export function readThreadCpu(pid: number, procRoot = '/proc'): Map<string, numb
     try {
       const stat = readFileSync(path.join(procRoot, String(pid), 'task', task, 'stat'), 'utf8');
       // "tid (comm) state ppid …": comm may hold spaces or parentheses, so split after its last ')'.
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      // Every thread but libuv's keeps the process's name: tell the main thread (tid = pid) apart.
+      const name = task === String(pid) ? 'main' : comm === 'node' ? 'other node threads' : comm;
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const seconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
       byName.set(name, (byName.get(name) ?? 0) + seconds);
