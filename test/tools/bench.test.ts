@@ -14,7 +14,7 @@ import {
   targetsMet,
   writeResults,
 } from '../../tools/lib/bench/results';
-import { descendantsOf, readVmMb, urlFromRuntimeFile } from '../../tools/lib/bench/runtime';
+import { cpuPerEvent, descendantsOf, readThreadCpu, readVmMb, urlFromRuntimeFile } from '../../tools/lib/bench/runtime';
 import { percentile, summarizeLatencies } from '../../tools/lib/bench/stats';
 import { buildBodies, createGenerator, isProbeLocation, PROBE_LOCATION_BASE, probeEvent, withProbe } from '../../tools/lib/bench/workload';
 import { formatHelp, optionsOrHelp, runTool, UsageError } from '../../tools/lib/cli';
@@ -235,6 +235,34 @@ describe('runtime process helpers', () => {
     expect(readVmMb(10, 'VmRSS', proc)).toBe(100);
     expect(readVmMb(99, 'VmRSS', proc)).toBeNull();
     expect(descendantsOf(10, proc)).toEqual([11, 12]);
+  });
+
+  it('reads CPU time per thread, the main thread apart, and turns two readings into µs per event', () => {
+    const proc = tempDir();
+    // /proc/<pid>/task/<tid>/stat: utime and stime are fields 14 and 15, in clock ticks (1/100 s).
+    const thread = (tid: number, comm: string, utime: number, stime: number) => {
+      mkdirSync(path.join(proc, '20', 'task', String(tid)), { recursive: true });
+      const after = ['S', '1', ...Array.from({ length: 9 }, () => '0'), String(utime), String(stime), '0', '0'];
+      writeFileSync(path.join(proc, '20', 'task', String(tid), 'stat'), `${tid} (${comm}) ${after.join(' ')}\n`);
+    };
+    thread(20, 'node', 300, 100);
+    thread(21, 'node', 50, 0);
+    thread(22, 'node', 25, 25);
+    thread(23, 'libuv-worker', 10, 30);
+    const before = readThreadCpu(20, proc);
+    expect(before).toEqual(
+      new Map([
+        ['main', 4],
+        ['other node threads', 1],
+        ['libuv-worker', 0.4],
+      ]),
+    );
+    thread(20, 'node', 500, 200);
+    expect(cpuPerEvent(before, readThreadCpu(20, proc), 10_000)).toEqual([
+      ['main', 300],
+      // A thread whose CPU did not move is left out.
+    ]);
+    expect(readThreadCpu(99, proc)).toEqual(new Map());
   });
 
   it('reads VmHWM of this very process', () => {
