@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import type { LogHandler } from '@azure/functions';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -34,7 +35,8 @@ export function createLogger(level: LogLevel = 'info', source = 'local'): Logger
 }
 
 export function describeError(error: unknown): string {
-  if (error instanceof Error) {
+  // isNativeError also knows errors of another realm (node:sqlite's, as seen from a Jest sandbox).
+  if (error instanceof Error || types.isNativeError(error)) {
     const cause = (error as { cause?: unknown }).cause;
     return cause === undefined ? error.message : `${error.message} (${describeError(cause)})`;
   }

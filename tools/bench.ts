@@ -15,8 +15,8 @@ import { HttpTarget } from './lib/http';
 import { measureCeiling } from './lib/bench/ceiling';
 import { type ApiRow, compareWindow } from './lib/bench/exactness';
 import { cpuBudget, formatCpuBudget, formatProfileSummary, readProfile, summarizeProfile } from './lib/bench/profile';
-import { type BenchResults, type MachineInfo, type Mismatch, targetsMet, writeResults } from './lib/bench/results';
-import { type RuntimeHandle, startRuntime } from './lib/bench/runtime';
+import { type BenchResults, type MachineInfo, type Mismatch, TARGETS, targetsMet, writeResults } from './lib/bench/results';
+import { cpuPerEvent, descendantsOf, readThreadCpu, type RuntimeHandle, startRuntime } from './lib/bench/runtime';
 import { summarizeLatencies } from './lib/bench/stats';
 import { type Body, buildBodies, createGenerator, type Probe, probeEvent, type StreamOptions, withProbe } from './lib/bench/workload';
 
@@ -457,6 +457,8 @@ async function run(settings: Settings): Promise<BenchResults> {
         await sleep(250);
       }
     })();
+    const cpuBefore = readThreadCpu(runtime.pid);
+    const othersBefore = { client: process.cpuUsage(), children: childrenCpuSeconds(runtime.pid) };
     const accepted = bodies.map(() => deferred());
     const worker = async () => {
       while (next < bodies.length) {
@@ -481,14 +483,30 @@ async function run(settings: Settings): Promise<BenchResults> {
       });
     });
     progress.stop();
+    const cpuByThread = cpuPerEvent(cpuBefore, readThreadCpu(runtime.pid), settings.events);
+    const clientCpu = process.cpuUsage(othersBefore.client);
+    const othersUs = {
+      client: (clientCpu.user + clientCpu.system) / settings.events,
+      children: ((childrenCpuSeconds(runtime.pid) - othersBefore.children) * 1e6) / settings.events,
+    };
     if (doneAt === null) problems.push(`phase 1 did not drain within ${settings.drainTimeoutMs / 1000} s`);
     const throughputSeconds = ((doneAt ?? performance.now()) - started) / 1000;
     const throughputEps = doneAt === null ? 0 : settings.events / throughputSeconds;
     const acceptEps = settings.events / ((acceptedAt - started) / 1000);
     const drainSeconds = ((doneAt ?? performance.now()) - acceptedAt) / 1000;
+    const ceilingRatio = ceiling.eventsPerSecond > 0 ? throughputEps / ceiling.eventsPerSecond : 0;
     say(
-      `throughput ${formatCount(throughputEps)} events/s (accepted at ${formatCount(acceptEps)} events/s, drained ${drainSeconds.toFixed(1)} s after the last 202)`,
+      `throughput ${formatCount(throughputEps)} events/s, ${(ceilingRatio * 100).toFixed(1)} % of the in-memory ceiling (accepted at ${formatCount(acceptEps)} events/s, drained ${drainSeconds.toFixed(1)} s after the last 202)`,
     );
+
+    if (cpuByThread.length > 0) {
+      const total = cpuByThread.reduce((sum, [, us]) => sum + us, 0);
+      const parts = cpuByThread.map(([name, us]) => `${name} ${us.toFixed(1)}`).join(', ');
+      say(`runtime CPU in phase 1: ${total.toFixed(1)} µs per event (by thread: ${parts})`);
+      say(
+        `beside it: this benchmark's client ${othersUs.client.toFixed(1)} µs, the runtime's children (Azurite) ${othersUs.children.toFixed(1)} µs per event`,
+      );
+    }
 
     // 5. Latency at a fixed rate.
     say(
@@ -562,6 +580,7 @@ async function run(settings: Settings): Promise<BenchResults> {
 
     const base = {
       throughput_eps: Math.round(throughputEps),
+      ceiling_ratio: ceilingRatio,
       latency_ms: { ...latencySummary, rate_eps: settings.latencyRate, achieved_eps: Math.round(latency.achievedEps) },
       rss_mb: rssMb,
     };
@@ -598,7 +617,7 @@ async function run(settings: Settings): Promise<BenchResults> {
       events: settings.events,
       rss_children_mb: childrenMb,
       ceiling_eps: Math.round(ceiling.eventsPerSecond),
-      ceiling_ratio: ceiling.eventsPerSecond > 0 ? throughputEps / ceiling.eventsPerSecond : 0,
+      cpu_us_per_event: Object.fromEntries(cpuByThread.map(([name, us]) => [name, Math.round(us * 10) / 10])),
       exact,
       exactness: {
         locations_checked: allTime.locations,
@@ -613,7 +632,7 @@ async function run(settings: Settings): Promise<BenchResults> {
         mismatches: mismatches.slice(0, 50),
         problems,
       },
-      targets: { throughput_eps: 100_000, p99_ms: 1000, rss_mb: 512 },
+      targets: TARGETS,
       met: targetsMet(base),
       ...(profile ? { profile } : {}),
     };
@@ -669,4 +688,11 @@ if (require.main === module) {
 function idOrderOf(text: string): 'sequential' | 'random' {
   if (text === 'sequential' || text === 'random') return text;
   throw new UsageError(`--ids must be sequential or random, got ${text}`);
+}
+
+/** CPU seconds used so far by a process's descendants (the embedded Azurite). */
+function childrenCpuSeconds(pid: number): number {
+  let seconds = 0;
+  for (const child of descendantsOf(pid)) for (const used of readThreadCpu(child).values()) seconds += used;
+  return seconds;
 }

@@ -2,8 +2,10 @@
  * Test-only fault injection: a full disk for the local runtime. Loaded before the runtime with
  * `node --import tsx --import ./tools/faultFs.ts local/main.ts`, and inert unless FAULT_FS_SWITCH
  * names a file. While that file exists, every write to a file whose path matches the regular
- * expression FAULT_FS_MATCH fails with ENOSPC, as on a full disk: the SQLite store (which writes
- * through fs.writeSync) and the event log (which writes through fs/promises file handles).
+ * expression FAULT_FS_MATCH fails with ENOSPC, as on a full disk: the event log (which writes through
+ * fs/promises file handles) and any file written through fs.writeSync. The SQLite store's native
+ * driver (node:sqlite) writes outside JavaScript, so for a matching database file its COMMIT fails
+ * instead, with SQLite's own SQLITE_FULL message, which is where a full disk stops a WAL transaction.
  * Deleting the switch file ends the fault. Nothing in the product imports this file.
  */
 import fs from 'node:fs';
@@ -59,5 +61,22 @@ if (switchPath) {
       });
     }
     return handle;
+  };
+
+  // node:sqlite writes its pages natively: fail the COMMIT of a matching database, leaving the
+  // transaction open for the caller's ROLLBACK, as SQLite does when the WAL cannot grow.
+  const { DatabaseSync } = process.getBuiltinModule('node:sqlite');
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the database as `this`
+  const exec = DatabaseSync.prototype.exec;
+  DatabaseSync.prototype.exec = function (this: InstanceType<typeof DatabaseSync>, sql: string): void {
+    const location = this.location() ?? undefined;
+    if (/^\s*COMMIT\b/i.test(sql) && failing(location)) {
+      throw Object.assign(new Error('database or disk is full'), {
+        code: 'ERR_SQLITE_ERROR',
+        errcode: 13,
+        errstr: 'database or disk is full',
+      });
+    }
+    exec.call(this, sql);
   };
 }

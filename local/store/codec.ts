@@ -1,9 +1,7 @@
 /**
- * Text bound to the driver as UTF-8 bytes rather than as a JS string. node-sqlite3-wasm encodes a
- * bound string to UTF-8 in JavaScript, character by character, and passes it as a NUL-terminated C
- * string (cutting it at an embedded U+0000); a Uint8Array is copied into WASM memory whole, with its
- * length. So payloads go in as BLOBs of UTF-8 (Buffer.from encodes natively) and come back as bytes
- * decoded natively: faster for anything longer than a few characters, and exact for any string.
+ * Text bound to the driver as UTF-8 bytes rather than as a JS string: payloads (counter states,
+ * tallies) go in as BLOBs of UTF-8 and come back as bytes decoded natively. The format dates from the
+ * WASM driver, which encoded bound strings in JavaScript; it stays so that every store reads alike.
  */
 export function utf8Blob(text: string): Uint8Array {
   return Buffer.from(text, 'utf8');
@@ -28,9 +26,10 @@ export function parseJsonColumn<T>(value: unknown): T {
 }
 
 /**
- * Free text (item and location names) for a TEXT column. Bound as a string it would be cut at an
- * embedded U+0000, and an unpaired surrogate would be garbled by the driver's UTF-8 encoder, so such
- * a name goes in as a BLOB holding its JSON string literal instead: rare, and read back exactly.
+ * Free text (item and location names) for a TEXT column. A name with an embedded U+0000 or an
+ * unpaired surrogate would not survive a TEXT column's UTF-8 round trip (the WASM driver of earlier
+ * stores cut it), so such a name goes in as a BLOB holding its JSON string literal instead: rare, and
+ * read back exactly.
  * Everything else stays plain TEXT, the cheapest to bind and to read.
  */
 export function freeText(text: string): string | Uint8Array {

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, rmSync, statSync } from 'node:fs';
-import { type BindValues, Database, type Statement } from 'node-sqlite3-wasm';
+import { type BindValues, Database, type Statement } from './driver';
 import { describeError } from '../log';
 import { Mutex } from '../mutex';
 
@@ -44,7 +44,7 @@ export const TUNING_PRAGMAS: readonly string[] = [
   // checkpoints in between (checkpointWal), so a quiet store does not keep a long WAL.
   `PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`,
   'PRAGMA foreign_keys = OFF',
-  // The page cache lives in WASM memory, which grows and never shrinks: 16 MB holds the hot pages
+  // 16 MB of page cache holds the hot pages
   // (counters, the change feed's tail, the dedup index's upper levels); the rest comes from the OS.
   'PRAGMA cache_size = -16384',
   'PRAGMA temp_store = MEMORY',
@@ -65,16 +65,16 @@ export class LocalDatabase {
 
   /**
    * Opens (creating if needed) the database file. The caller must hold the data directory's process
-   * lock: the driver locks a database by creating `<file>.lock/`, which a killed process leaves
-   * behind, so a stale one is removed here.
+   * lock. Stores written by the earlier WASM driver open unchanged; that driver locked a database by
+   * creating `<file>.lock/`, which a killed process left behind, so a stale one is removed here.
    */
   static open(path: string): LocalDatabase {
     const staleLock = `${path}.lock`;
     if (existsSync(staleLock) && statSync(staleLock).isDirectory()) rmSync(staleLock, { recursive: true, force: true });
     const db = new Database(path);
     try {
-      // The WASM file system has no shared memory, so WAL needs exclusive locking mode; one process
-      // owns the file anyway. WAL with synchronous=NORMAL survives kill -9 (every commit is in the
+      // One connection in one process owns the file: exclusive locking mode keeps WAL's index in
+      // the heap (no -shm file, no lock calls per transaction). WAL with synchronous=NORMAL survives kill -9 (every commit is in the
       // OS before COMMIT returns); on power loss the newest commits may roll back as whole units,
       // and the event log (fsynced before each 202) replays them from the unchanged checkpoints.
       db.exec('PRAGMA locking_mode = EXCLUSIVE');
@@ -88,12 +88,9 @@ export class LocalDatabase {
     return new LocalDatabase(path, db);
   }
 
-  /**
-   * The first row of a query, or null. The driver's `Statement.get` leaves the statement open after
-   * its first row, which holds a read transaction and stops WAL checkpoints; `all` runs it to the end.
-   */
+  /** The first row of a query, or null. */
   first<T>(sql: string, params: BindValues): T | null {
-    return (this.statement(sql).all(params)[0] as T | undefined) ?? null;
+    return this.statement(sql).get(params) as T | null;
   }
 
   /** A prepared statement, prepared once and kept until close. */

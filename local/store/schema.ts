@@ -5,9 +5,8 @@ import type { LocalDatabase } from './database';
 /**
  * The tables of the local store. Ids are TEXT (canonical decimal strings), never SQLite integers,
  * so nothing above 2^53 passes through a JS double on the way in or out. Free text (item and
- * location names) goes through `freeText` (codec.ts): the driver binds strings as NUL-terminated C
- * strings, which would cut a name at an embedded U+0000, so such a name is stored as a BLOB of its
- * JSON literal instead. Larger JSON payloads (counter states) are bound as UTF-8 BLOBs.
+ * location names) goes through `freeText` (codec.ts): a name with an embedded U+0000 or an unpaired
+ * surrogate is stored as a BLOB of its JSON literal. Larger JSON payloads (counter states) are bound as UTF-8 BLOBs.
  */
 export const SCHEMA_VERSION = '5';
 

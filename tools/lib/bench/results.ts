@@ -6,7 +6,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import path from 'node:path';
 import type { LatencySummary } from './stats';
 
-export const TARGETS = { throughput_eps: 100_000, p99_ms: 1000, rss_mb: 512 } as const;
+/** Exact counts on the 2-core machine: ahead of a Redis-based pipeline measured there (40,000–48,000 events/s). */
+export const TARGETS = { throughput_eps: 45_000, ceiling_ratio: 0.23, p99_ms: 500, rss_mb: 512 } as const;
 
 export interface MachineInfo {
   readonly cpus: number;
@@ -44,6 +45,8 @@ export interface BenchResults {
   /** Resident set of the runtime's child processes (the embedded Azurite) at the end, for information. */
   readonly rss_children_mb: number | null;
   readonly ceiling_eps: number;
+  /** The runtime process's CPU (user + system) in phase 1 per event, by thread name; empty without /proc. */
+  readonly cpu_us_per_event?: Readonly<Record<string, number>>;
   /** throughput_eps / ceiling_eps. */
   readonly ceiling_ratio: number;
   readonly exact: boolean;
@@ -63,13 +66,14 @@ export interface BenchResults {
     readonly problems: readonly string[];
   };
   readonly targets: typeof TARGETS;
-  readonly met: { readonly throughput: boolean; readonly p99: boolean; readonly rss: boolean };
+  readonly met: { readonly throughput: boolean; readonly ratio: boolean; readonly p99: boolean; readonly rss: boolean };
   readonly profile?: readonly string[];
 }
 
-export function targetsMet(results: Pick<BenchResults, 'throughput_eps' | 'latency_ms' | 'rss_mb'>): BenchResults['met'] {
+export function targetsMet(results: Pick<BenchResults, 'throughput_eps' | 'ceiling_ratio' | 'latency_ms' | 'rss_mb'>): BenchResults['met'] {
   return {
     throughput: results.throughput_eps >= TARGETS.throughput_eps,
+    ratio: results.ceiling_ratio >= TARGETS.ceiling_ratio,
     p99: results.latency_ms.p99 !== null && results.latency_ms.p99 <= TARGETS.p99_ms,
     rss: results.rss_mb !== null && results.rss_mb <= TARGETS.rss_mb,
   };
@@ -97,7 +101,16 @@ export function formatMarkdown(results: BenchResults): string {
     `| latency samples (at ${count(latency.rate_eps)} events/s, achieved ${count(latency.achieved_eps)}) | ${latency.samples} | |`,
     `| peak RSS of the runtime | ${results.rss_mb === null ? 'n/a' : `${results.rss_mb} MB`} | ≤ ${TARGETS.rss_mb} MB: ${mark(met.rss)} |`,
     `| in-memory ceiling (parse, validate, dedup, count) | ${count(results.ceiling_eps)} events/s | |`,
-    `| throughput / ceiling | ${(results.ceiling_ratio * 100).toFixed(1)} % | |`,
+    ...(results.cpu_us_per_event
+      ? [
+          `| runtime CPU per event in phase 1 (all threads) | ${totalCpuUs(results.cpu_us_per_event).toFixed(1)} µs (${Object.entries(
+            results.cpu_us_per_event,
+          )
+            .map(([name, us]) => `${name} ${us}`)
+            .join(', ')}) | |`,
+        ]
+      : []),
+    `| throughput / ceiling | ${(results.ceiling_ratio * 100).toFixed(1)} % | ≥ ${TARGETS.ceiling_ratio * 100} %: ${mark(met.ratio)} |`,
     `| exact counts | ${results.exact ? 'yes' : '**NO**'} (${results.exactness.locations_checked} locations, ${results.exactness.windows_checked} windows, ${count(results.exactness.rows_checked)} rows) | exact |`,
     '',
     `Stream: ${count(results.events)} events; options: ${Object.entries(results.options)
@@ -116,7 +129,7 @@ export function formatMarkdown(results: BenchResults): string {
 }
 
 export const HISTORY_HEADER =
-  'timestamp,git_commit,quick,events,throughput_eps,accept_eps,p50_ms,p95_ms,p99_ms,rss_mb,ceiling_eps,ceiling_ratio,exact,cpus,node';
+  'timestamp,git_commit,quick,events,throughput_eps,accept_eps,p50_ms,p95_ms,p99_ms,rss_mb,ceiling_eps,ceiling_ratio,exact,cpus,node,cpu_us_per_event';
 
 export function historyLine(results: BenchResults): string {
   const cell = (value: string | number | boolean | null) => (value === null ? '' : String(value).replace(/[",\n]/g, ' '));
@@ -136,9 +149,15 @@ export function historyLine(results: BenchResults): string {
     results.exact,
     results.machine.cpus,
     results.machine.node,
+    results.cpu_us_per_event ? totalCpuUs(results.cpu_us_per_event).toFixed(1) : null,
   ]
     .map(cell)
     .join(',');
+}
+
+/** The runtime's CPU per event over all its threads. */
+export function totalCpuUs(byThread: Readonly<Record<string, number>>): number {
+  return Object.values(byThread).reduce((sum, us) => sum + us, 0);
 }
 
 /** Writes latest.json and latest.md and appends to history.csv (with a header when the file is new or empty). */

@@ -105,6 +105,13 @@ const DRIVERS: readonly Driver[] = [
     },
   },
   {
+    name: 'node:sqlite (built into Node 22, native)',
+    open: (path) => {
+      const { DatabaseSync } = loadOptional('node:sqlite') as { DatabaseSync: new (path: string) => NativeDatabase };
+      return nativeConnection(new DatabaseSync(path));
+    },
+  },
+  {
     name: '@photostructure/sqlite (native, node:sqlite API)',
     open: (path) => {
       const { DatabaseSync } = loadOptional('@photostructure/sqlite') as { DatabaseSync: new (path: string) => NativeDatabase };
