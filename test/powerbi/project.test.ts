@@ -74,9 +74,11 @@ describe('Power BI project: model against the feed', () => {
   const table = (name: string) => model.tables.find((t) => t.name === name);
 
   // The CSDL as the feed serves it at /api/odata/$metadata, read back as XML.
-  const csdl = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name, _path, _leaf, isAttribute) => !isAttribute && ['EntityType', 'EntitySet', 'Property'].includes(name) }).parse(
-    buildCsdl(SERVICE_MODEL),
-  ) as {
+  const csdl = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    isArray: (name, _path, _leaf, isAttribute) => !isAttribute && ['EntityType', 'EntitySet', 'Property'].includes(name),
+  }).parse(buildCsdl(SERVICE_MODEL)) as {
     'edmx:Edmx': {
       'edmx:DataServices': {
         Schema: {
@@ -95,7 +97,12 @@ describe('Power BI project: model against the feed', () => {
     }),
   );
   // What an Edm type becomes in the model: Int64 ids stay 64-bit integers, offsets become UTC date/times.
-  const MODEL_TYPE: Record<string, string> = { 'Edm.String': 'string', 'Edm.Int32': 'int64', 'Edm.Int64': 'int64', 'Edm.DateTimeOffset': 'dateTime' };
+  const MODEL_TYPE: Record<string, string> = {
+    'Edm.String': 'string',
+    'Edm.Int32': 'int64',
+    'Edm.Int64': 'int64',
+    'Edm.DateTimeOffset': 'dateTime',
+  };
 
   it('has the tables TopItems and Locations, related on the location oid', () => {
     expect(model.tables.map((t) => t.name).sort()).toEqual(['Locations', 'TopItems']);
@@ -186,9 +193,15 @@ describe('Power BI project: report fields', () => {
     expect(fields('slicer').sort()).toEqual(['Values:Locations.geographical_location', 'Values:TopItems.window']);
     expect(byType('slicer').find((v) => v.projections[0]!.field.name === 'window')!.preset).toEqual(["'all'"]);
     expect(fields('barChart')).toEqual(expect.arrayContaining(['Category:TopItems.item_name', 'Y:TopItems.item_count']));
-    expect(byType('barChart')[0]!.sort).toEqual([{ field: { kind: 'aggregation', table: 'TopItems', name: 'item_rank', aggregation: 3 }, direction: 'Ascending' }]);
+    expect(byType('barChart')[0]!.sort).toEqual([
+      { field: { kind: 'aggregation', table: 'TopItems', name: 'item_rank', aggregation: 3 }, direction: 'Ascending' },
+    ]);
     expect(fields('tableEx')).toEqual(expect.arrayContaining(['Values:TopItems.geographical_location', 'Values:TopItems.item_rank']));
-    expect(fields('card').sort()).toEqual(['Values:TopItems.Last update', 'Values:TopItems.Top item share', 'Values:TopItems.Total detections']);
+    expect(fields('card').sort()).toEqual([
+      'Values:TopItems.Last update',
+      'Values:TopItems.Top item share',
+      'Values:TopItems.Total detections',
+    ]);
   });
 
   it('has page 2 with the hourly trend of one location', () => {

@@ -35,6 +35,8 @@ export interface Visual {
   /** A slicer's saved selection (literal values, e.g. `'all'`), if any. */
   readonly preset: readonly string[];
   readonly singleSelect: boolean;
+  /** A slicer that always keeps one value selected (Power BI selects the first one). */
+  readonly forceSelection: boolean;
 }
 
 export interface Page {
@@ -126,9 +128,13 @@ function readVisual(path: string): Visual {
     title: titleText ? titleText.slice(1, -1) : '',
     position: json['position'] as Visual['position'],
     projections,
-    sort: (query.sortDefinition?.sort ?? []).map((s) => ({ field: fieldRef(s['field']), direction: s['direction'] as 'Ascending' | 'Descending' })),
+    sort: (query.sortDefinition?.sort ?? []).map((s) => ({
+      field: fieldRef(s['field']),
+      direction: s['direction'] as 'Ascending' | 'Descending',
+    })),
     preset: preset ? literalValues(preset) : [],
     singleSelect: literalOf(objects['selection']?.[0]?.properties['singleSelect']) === 'true',
+    forceSelection: literalOf(objects['selection']?.[0]?.properties['strictSingleSelect']) === 'true',
   };
 }
 

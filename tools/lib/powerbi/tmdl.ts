@@ -50,7 +50,11 @@ function block(lines: readonly string[], from: number, level: number): string[] 
 
 function property(lines: readonly string[], name: string): string | undefined {
   const prefix = `${name}:`;
-  return lines.map((line) => line.trim()).find((line) => line.startsWith(prefix))?.slice(prefix.length).trim();
+  return lines
+    .map((line) => line.trim())
+    .find((line) => line.startsWith(prefix))
+    ?.slice(prefix.length)
+    .trim();
 }
 
 export function parseTable(text: string): TmdlTable {
@@ -64,7 +68,8 @@ export function parseTable(text: string): TmdlTable {
     if (depth(line) !== 1) return;
     const body = block(lines, index, 1);
     const column = /^\tcolumn (.+)$/.exec(line);
-    if (column) columns.push({ name: unquote(column[1]!), dataType: property(body, 'dataType') ?? '', sourceColumn: property(body, 'sourceColumn') });
+    if (column)
+      columns.push({ name: unquote(column[1]!), dataType: property(body, 'dataType') ?? '', sourceColumn: property(body, 'sourceColumn') });
     const measure = /^\tmeasure ('(?:[^']|'')*'|[^=\s]+)\s*=\s*(.*)$/.exec(line);
     if (measure) measures.push({ name: unquote(measure[1]!), expression: measure[2]! });
     const partition = /^\tpartition (.+?) = m$/.exec(line);
@@ -78,7 +83,10 @@ export function parseTable(text: string): TmdlTable {
 }
 
 export function parseExpressions(text: string): { name: string; expression: string }[] {
-  return [...text.matchAll(/^expression ('(?:[^']|'')*'|[^=\s]+)\s*=[ \t]*(.*)$/gm)].map((m) => ({ name: unquote(m[1]!), expression: m[2]! }));
+  return [...text.matchAll(/^expression ('(?:[^']|'')*'|[^=\s]+)\s*=[ \t]*(.*)$/gm)].map((m) => ({
+    name: unquote(m[1]!),
+    expression: m[2]!,
+  }));
 }
 
 export function parseRelationships(text: string): { from: string; to: string }[] {
