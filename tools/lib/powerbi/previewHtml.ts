@@ -53,7 +53,8 @@ function slicer(visual: Visual, state: SlicerState | undefined): string {
 function card(visual: Visual, rows: readonly Row[]): string {
   const field = visual.projections[0]!.field;
   const value = format(evaluate(field, rows), field);
-  const size = value.length > 10 ? 22 : 30;
+  // Power BI shrinks a card's callout to fit its box; about 0.6 em per character.
+  const size = Math.min(30, Math.floor((visual.position.width - 24) / (value.length * 0.6)));
   return `<div class="card-value" style="font-size:${size}px" data-value="${escape(value)}">${escape(value)}</div><div class="card-label">${escape(field.name)}</div>`;
 }
 
