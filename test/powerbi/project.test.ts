@@ -120,6 +120,21 @@ describe('Power BI project: model against the feed', () => {
     }
   });
 
+  it('refers, in measures and relationships, only to columns that $metadata declares', () => {
+    const definition = join(MODEL_DIR, 'definition');
+    const text = filesUnder(definition)
+      .filter((path) => path.endsWith('.tmdl'))
+      .map((path) => readFileSync(path, 'utf8'))
+      .join('\n');
+    const references = [
+      ...[...text.matchAll(/\b(\w+)\[(\w+)\]/g)].map((m) => [m[1]!, m[2]!]),
+      ...[...text.matchAll(/^\s*(?:fromColumn|toColumn): (\w+)\.(\w+)$/gm)].map((m) => [m[1]!, m[2]!]),
+    ];
+    expect(references.length).toBeGreaterThanOrEqual(5);
+    const undeclared = references.filter(([set, property]) => !declared.get(set!)?.has(property!));
+    expect(undeclared).toEqual([]);
+  });
+
   it('keeps the 64-bit ids and counts as 64-bit integers and window_start as a date/time', () => {
     const type = (t: string, c: string) => table(t)!.columns.find((column) => column.name === c)?.dataType;
     expect(type('TopItems', 'geographical_location_oid')).toBe('int64');
