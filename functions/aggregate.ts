@@ -1,7 +1,7 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { applyTallies } from '../shared/pipeline/aggregate';
 import { decodeTallies } from '../shared/pipeline/changes';
-import { getServices } from '../shared/services';
+import { getServices } from './services';
 
 /**
  * Cosmos DB trigger on the tallies container's change feed: folds tallies into the per-location

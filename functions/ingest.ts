@@ -1,6 +1,6 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { type IngestMessage, ingestBatch } from '../shared/pipeline/ingest';
-import { getServices } from '../shared/services';
+import { getServices } from './services';
 
 /**
  * Event Hubs trigger, cardinality many. Bad events go to the dead-letter container and never fail the

@@ -1,7 +1,8 @@
 import * as df from 'durable-functions';
 import { ingestBatch } from '../shared/pipeline/ingest';
 import { type BlobReplayResult, replayBlobWithRetries, type ReplayDeps } from '../shared/pipeline/replay';
-import { getServices, type Services } from '../shared/services';
+import type { Services } from '../shared/services';
+import { getServices } from './services';
 
 /** Transient faults (throttling, a network blip) are retried inside the activity; see replayBlobWithRetries. */
 export const REPLAY_BLOB_RETRY = { attempts: 4, delayMs: 2_000 } as const;

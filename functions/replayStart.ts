@@ -2,7 +2,7 @@ import type { HttpRequest, HttpResponse, HttpResponseInit, InvocationContext } f
 import * as df from 'durable-functions';
 import { asClientError, jsonResponse, readBody } from '../shared/http';
 import { validateReplayStart } from '../shared/pipeline/replay';
-import { getServices } from '../shared/services';
+import { getServices } from './services';
 
 const MAX_REQUEST_BYTES = 16 * 1024;
 

@@ -1,7 +1,7 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { decodeChanges } from '../shared/pipeline/changes';
 import { tallyChanges } from '../shared/pipeline/tally';
-import { getServices } from '../shared/services';
+import { getServices } from './services';
 
 /**
  * Cosmos DB trigger on the dedup container's change feed: sums each batch of newly stored

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 
 export type FunctionHttpHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> | HttpResponseInit;
@@ -14,8 +12,7 @@ export interface FunctionHandlers {
   readonly ingest: TriggerHandler;
   readonly tally: TriggerHandler;
   readonly aggregate: TriggerHandler;
-  /** Present once functions/odata.ts exists. */
-  readonly odata: FunctionHttpHandler | undefined;
+  readonly odata: FunctionHttpHandler;
 }
 
 /**
@@ -35,7 +32,7 @@ export async function loadFunctionHandlers(): Promise<FunctionHandlers> {
     originalWarn(...args);
   };
   try {
-    const [events, topItems, health, locations, ingest, tally, aggregate] = await Promise.all([
+    const [events, topItems, health, locations, ingest, tally, aggregate, odata] = await Promise.all([
       import('../functions/events.js'),
       import('../functions/topItems.js'),
       import('../functions/health.js'),
@@ -43,6 +40,7 @@ export async function loadFunctionHandlers(): Promise<FunctionHandlers> {
       import('../functions/ingest.js'),
       import('../functions/tally.js'),
       import('../functions/aggregate.js'),
+      import('../functions/odata.js'),
     ]);
     return {
       events: events.events,
@@ -52,18 +50,9 @@ export async function loadFunctionHandlers(): Promise<FunctionHandlers> {
       ingest: ingest.ingest,
       tally: tally.tally,
       aggregate: aggregate.aggregate,
-      odata: await loadOptionalHandler('odata'),
+      odata: odata.odata,
     };
   } finally {
     console.warn = originalWarn;
   }
-}
-
-/** A handler from a function file that a later issue adds; undefined while it does not exist. */
-async function loadOptionalHandler(name: string): Promise<FunctionHttpHandler | undefined> {
-  const base = join(__dirname, '..', 'functions', name);
-  if (!['.ts', '.js'].some((extension) => existsSync(base + extension))) return undefined;
-  const module = (await import(base)) as Record<string, unknown>;
-  const handler = module[name];
-  return typeof handler === 'function' ? (handler as FunctionHttpHandler) : undefined;
 }

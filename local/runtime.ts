@@ -5,7 +5,8 @@ import { createBlobServiceClient } from '../shared/adapters/blob';
 import type { LocalConfig } from '../shared/config';
 import type { LocationTable } from '../shared/domain/locations';
 import { type Clock, systemClock } from '../shared/ports';
-import { resetServices, type Services, useServices } from '../shared/services';
+import { resetServices, useServices } from '../functions/services';
+import type { Services } from '../shared/services';
 import { type Azurite, startAzurite } from './azurite';
 import { dataLayout, lockDataDir, writeFileAtomic } from './dataDir';
 import { type DatasetBOrigin, loadDatasetB, publishDatasetB } from './datasetB';
@@ -242,7 +243,7 @@ export async function startRuntime(config: LocalConfig, options: StartOptions = 
     routes.add({ method: 'GET', path: '/api/top-items', name: 'topItems', handler: handlers.topItems });
     routes.add({ method: 'GET', path: '/api/health', name: 'health', handler: handlers.health });
     routes.add({ method: 'GET', path: '/api/locations', name: 'locations', handler: handlers.locations });
-    if (handlers.odata) routes.add({ method: 'GET', path: /^\/api\/odata(?:\/(?<path>.*))?$/, name: 'odata', handler: handlers.odata });
+    routes.add({ method: 'GET', path: /^\/api\/odata(?:\/(?<path>.*))?$/, name: 'odata', handler: handlers.odata });
     routes.add(stream.route());
 
     const maintenance = createMaintenance({
@@ -348,7 +349,7 @@ export async function startRuntime(config: LocalConfig, options: StartOptions = 
         2,
       ) + '\n',
     );
-    logger.info(`HTTP API: ${runtime.url}/api (events, top-items, health, locations, stream${handlers.odata ? ', odata' : ''})`);
+    logger.info(`HTTP API: ${runtime.url}/api (events, top-items, health, locations, stream, odata)`);
     logger.info(`dashboard: ${runtime.url}/`);
     return runtime;
   } catch (error) {

@@ -16,7 +16,8 @@ import { HttpRequest } from '@azure/functions';
 import { ManualClock, TEST_CONFIG, InMemoryDeadLetters, InMemoryPublisher } from '../../shared/adapters/memory';
 import { openLocalStore, type LocalStore, type ChangeDocument } from '../../local/store';
 import type { CounterStore } from '../../shared/ports';
-import { resetServices, type Services, useServices } from '../../shared/services';
+import { resetServices, useServices } from '../../functions/services';
+import type { Services } from '../../shared/services';
 import { DetectionGenerator } from '../../tools/lib/generator';
 import { differencesFromTruth, faultRandom, type ServedRow, runSeed, scale } from './support/truth';
 
