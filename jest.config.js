@@ -33,7 +33,7 @@ const project = (displayName, roots, extra = {}) => ({
 
 module.exports = {
   projects: [
-    project('unit', ['test/shared', 'test/functions', 'test/tools', 'test/infra']),
+    project('unit', ['test/shared', 'test/functions', 'test/tools', 'test/infra', 'test/architecture', 'test/support']),
     project('integration', ['test/integration']),
     project('local', ['test/local']),
     project('e2e', ['test/e2e']),
