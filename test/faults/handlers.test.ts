@@ -114,7 +114,7 @@ async function deliverToIngest(harness: Harness, batch: readonly Message[]): Pro
 
 /** Stage one: a batch of changes to `tally`, in one store unit as the local pump runs it (or not, like two Function hosts). */
 async function deliverToTally(harness: Harness, documents: readonly ChangeDocument[], inUnit = true): Promise<void> {
-  const run = (): Promise<void> => tally([...documents], context(harness));
+  const run = (): Promise<unknown> => tally([...documents], context(harness));
   await (inUnit ? harness.store.database.unit(run) : run());
 }
 
