@@ -35,7 +35,7 @@ const project = (displayName, roots, extra = {}) => ({
 
 module.exports = {
   projects: [
-    project('unit', ['test/shared', 'test/functions', 'test/tools', 'test/infra', 'test/powerbi']),
+    project('unit', ['test/shared', 'test/functions', 'test/tools', 'test/infra', 'test/powerbi', 'test/architecture', 'test/support']),
     project('integration', ['test/integration']),
     project('local', ['test/local']),
     project('e2e', ['test/e2e']),

@@ -3,7 +3,7 @@ import { chargesLine, requestMeter } from '../shared/charges';
 import { applyTallies } from '../shared/pipeline/aggregate';
 import { decodeTallies } from '../shared/pipeline/changes';
 import { refreshRows, workerRowsCadence } from '../shared/pipeline/refreshRows';
-import { getServices } from '../shared/services';
+import { getServices } from './services';
 
 /**
  * Cosmos DB trigger on the tallies container's change feed: folds tallies into the per-location

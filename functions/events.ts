@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { asClientError, jsonResponse, readBody } from '../shared/http';
 import { acceptEvents } from '../shared/pipeline/acceptEvents';
-import { getServices } from '../shared/services';
+import { getServices } from './services';
 
 /** POST /api/events: validate, publish the valid events, answer 202 once they are durably stored. */
 export async function events(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

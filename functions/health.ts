@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { jsonResponse } from '../shared/http';
 import { cachedHealth } from '../shared/pipeline/health';
-import { getServices } from '../shared/services';
+import { getServices } from './services';
 
 /**
  * GET /api/health: readiness, backlog and pipeline counters. The one route open without a key, so it
@@ -11,7 +11,7 @@ export async function health(_request: HttpRequest, context: InvocationContext):
   try {
     const services = await getServices();
     const report = await cachedHealth(services, services.healthCacheMs ?? 0);
-    return jsonResponse(report.status === 'ready' ? 200 : 503, report);
+    return jsonResponse(200, report);
   } catch (error) {
     context.error('health check failed', error);
     return jsonResponse(503, { status: 'unavailable', error: (error as Error).message });

@@ -2,7 +2,7 @@ import { app, type InvocationContext } from '@azure/functions';
 import { chargesLine, requestMeter } from '../shared/charges';
 import { partitionLagLine, partitionLagOf } from '../shared/monitoring/partitionLag';
 import { type IngestMessage, ingestBatch } from '../shared/pipeline/ingest';
-import { getServices } from '../shared/services';
+import { getServices } from './services';
 
 /**
  * Event Hubs trigger, cardinality many. Bad events go to the dead-letter container and never fail the

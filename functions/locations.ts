@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { compareInt64 } from '../shared/domain/ids';
 import { jsonResponse } from '../shared/http';
-import { getServices } from '../shared/services';
+import { getServices } from './services';
 
 /** GET /api/locations: Dataset B as loaded, oids as decimal strings. Feeds the dashboard's location picker. */
 export async function locations(_request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {

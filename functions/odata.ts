@@ -1,6 +1,6 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { serveODataFeed } from '../shared/pipeline/odata';
-import { getServices } from '../shared/services';
+import { getServices } from './services';
 
 /**
  * GET /api/odata/… : the OData v4 feed for Power BI (service document, $metadata, TopItems,

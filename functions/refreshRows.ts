@@ -1,7 +1,7 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { chargesLine, requestMeter } from '../shared/charges';
 import { refreshRows, workerRowsCadence } from '../shared/pipeline/refreshRows';
-import { getServices } from '../shared/services';
+import { getServices } from './services';
 
 /**
  * Timer: writes the Power BI rows that `aggregate` has not, because the feed went idle after a commit

@@ -8,7 +8,8 @@ import {
   type ReplayRangeInput,
 } from '../shared/pipeline/replay';
 import { REPLAY_LIMITS } from '../shared/pipeline/replayLimits';
-import { getServices, type Services } from '../shared/services';
+import type { Services } from '../shared/services';
+import { getServices } from './services';
 
 /**
  * Activity: replay one range of a Capture blob, from `position` (the blob's start when absent), read

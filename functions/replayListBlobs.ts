@@ -1,6 +1,6 @@
 import * as df from 'durable-functions';
 import { parseReplayRequest } from '../shared/pipeline/replay';
-import { getServices } from '../shared/services';
+import { getServices } from './services';
 
 /** Activity: the names of the Capture blobs whose time lies in [from, to), oldest first. */
 export async function replayListBlobs(input: unknown): Promise<string[]> {

@@ -3,7 +3,7 @@ import * as df from 'durable-functions';
 import { asClientError, jsonResponse, readBody } from '../shared/http';
 import { validateReplayStart } from '../shared/pipeline/replay';
 import { REPLAY_LIMITS } from '../shared/pipeline/replayLimits';
-import { getServices } from '../shared/services';
+import { getServices } from './services';
 
 /**
  * POST /api/replay { from, to }: checks the range against the dedup horizon, starts the replay

@@ -1,21 +1,23 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { chargesLine, requestMeter } from '../shared/charges';
 import { decodeChanges } from '../shared/pipeline/changes';
-import { tallyChanges } from '../shared/pipeline/tally';
-import { getServices } from '../shared/services';
+import { tallyChanges, type TallySummary } from '../shared/pipeline/tally';
+import { getServices } from './services';
 
 /**
  * Cosmos DB trigger on the dedup container's change feed: sums each batch of newly stored
  * detections into one tally per dedup partition (stage one of aggregation; `aggregate` folds the
- * tallies into the counters). Redelivered batches find their tallies already there.
+ * tallies into the counters). Redelivered batches find their tallies already there. The summary is
+ * logged and returned (the host ignores a trigger's return value; tests and the local host read it).
  */
-export async function tally(documents: unknown[], context: InvocationContext): Promise<void> {
+export async function tally(documents: unknown[], context: InvocationContext): Promise<TallySummary> {
   const { changes, malformed } = decodeChanges(documents);
   for (const problem of malformed) context.warn(`tally: skipped a malformed change: ${problem}`);
   const services = await getServices();
   const { result: summary, charges } = await requestMeter.measure(() => tallyChanges(changes, services));
   context.log(`tally: ${JSON.stringify(summary)}`);
   context.log(chargesLine('tally', 0, charges));
+  return summary;
 }
 
 app.cosmosDB('tally', {

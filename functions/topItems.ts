@@ -4,7 +4,7 @@ import { parseTop } from '../shared/domain/ranking';
 import { parseWindow } from '../shared/domain/windows';
 import { jsonResponse, problem } from '../shared/http';
 import { queryTopItems } from '../shared/pipeline/topItems';
-import { getServices } from '../shared/services';
+import { getServices } from './services';
 
 /** GET /api/top-items?location=<oid>&top=<x>&window=<all|hour:…|last:Nh> */
 export async function topItems(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {

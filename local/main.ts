@@ -1,32 +1,11 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { ConfigError, loadLocalConfig, type LocalConfig } from '../shared/config';
 import { createLogger, describeError } from './log';
-import { type LocalRuntime, type RuntimePlugin, startRuntime } from './runtime';
+import { installCapture } from './capture';
+import { type LocalRuntime, startRuntime } from './runtime';
 import { stopSignalHandler } from './signals';
 
 /** Graceful stop budget: Ctrl-C or SIGTERM exits within this, whatever is still running. */
 const SHUTDOWN_DEADLINE_MS = 9_500;
-
-/**
- * Optional parts of the runtime that live in their own modules (capture writes Event Hubs Capture
- * files from the event log and serves POST /api/replay). A module is used when it exists and
- * exports the named install function.
- */
-const OPTIONAL_PLUGINS: readonly { module: string; exportName: string }[] = [{ module: 'capture', exportName: 'installCapture' }];
-
-async function loadPlugins(): Promise<RuntimePlugin[]> {
-  const plugins: RuntimePlugin[] = [];
-  for (const { module, exportName } of OPTIONAL_PLUGINS) {
-    const base = join(__dirname, module);
-    const candidates = [`${base}.ts`, `${base}.js`, join(base, 'index.ts'), join(base, 'index.js')];
-    if (!candidates.some((candidate) => existsSync(candidate))) continue;
-    const loaded = (await import(base)) as Record<string, unknown>;
-    const install = loaded[exportName];
-    if (typeof install === 'function') plugins.push(install as RuntimePlugin);
-  }
-  return plugins;
-}
 
 async function main(): Promise<void> {
   let config: LocalConfig;
@@ -40,7 +19,7 @@ async function main(): Promise<void> {
 
   let runtime: LocalRuntime;
   try {
-    runtime = await startRuntime(config, { logger, plugins: await loadPlugins() });
+    runtime = await startRuntime(config, { logger, plugins: [installCapture] });
   } catch (error) {
     logger.error('startup failed', error);
     process.exit(1);

@@ -6,7 +6,8 @@ import { requestMeter } from '../shared/charges';
 import type { LocalConfig } from '../shared/config';
 import type { LocationTable } from '../shared/domain/locations';
 import { type Clock, systemClock } from '../shared/ports';
-import { resetServices, type Services, useServices } from '../shared/services';
+import { resetServices, useServices } from '../functions/services';
+import type { Services } from '../shared/services';
 import { type Azurite, startAzurite } from './azurite';
 import { dataLayout, lockDataDir, writeFileAtomic } from './dataDir';
 import { type DatasetBOrigin, loadDatasetB, publishDatasetB } from './datasetB';
@@ -370,7 +371,7 @@ function apiRoutes(handlers: FunctionHandlers, stream: StatsStream): RouteTable 
   routes.add({ method: 'GET', path: '/api/top-items', name: 'topItems', handler: handlers.topItems });
   routes.add({ method: 'GET', path: '/api/health', name: 'health', handler: handlers.health });
   routes.add({ method: 'GET', path: '/api/locations', name: 'locations', handler: handlers.locations });
-  if (handlers.odata) routes.add({ method: 'GET', path: /^\/api\/odata(?:\/(?<path>.*))?$/, name: 'odata', handler: handlers.odata });
+  routes.add({ method: 'GET', path: /^\/api\/odata(?:\/(?<path>.*))?$/, name: 'odata', handler: handlers.odata });
   routes.add(stream.route());
   return routes;
 }
@@ -433,6 +434,6 @@ async function serve({ config, logger, layout }: StartContext, storage: Storage,
     startedAt: new Date().toISOString(),
   };
   writeFileAtomic(layout.runtimeInfo, JSON.stringify(info, null, 2) + '\n');
-  logger.info(`HTTP API: ${runtime.url}/api (events, top-items, health, locations, stream${runtime.handlers.odata ? ', odata' : ''})`);
+  logger.info(`HTTP API: ${runtime.url}/api (events, top-items, health, locations, stream, odata)`);
   logger.info(`dashboard: ${runtime.url}/`);
 }

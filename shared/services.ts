@@ -1,4 +1,3 @@
-import { once } from './once';
 import type { CaptureArchive } from './capture/archive';
 import type { CommonConfig } from './config';
 import type { LocationTable } from './domain/locations';
@@ -6,8 +5,8 @@ import type { Clock, CounterStore, DeadLetterSink, DedupStore, EventPublisher, M
 
 /**
  * What the function handlers need, built once per worker. In Azure it is made from the config by
- * the Azure adapters on first use; the local runtime and the tests install their own with
- * `useServices`, so the very same handlers run on every host.
+ * the Azure adapters on first use (functions/services.ts); the local runtime and the tests install
+ * their own with `useServices`, so the very same handlers run on every host.
  */
 export interface Services {
   readonly host: 'azure' | 'local' | 'test';
@@ -42,27 +41,4 @@ export interface Backlog {
   readonly events: number | null;
   /** Stored detections not yet folded into the counters. */
   readonly changes: number | null;
-}
-
-/**
- * The Azure services, built on first use. A failed start (a missing setting, Dataset B unreadable) is
- * not cached: the next invocation tries again, and the error names what is wrong each time.
- */
-const loadAzureServices = (): Promise<Services> =>
-  import('./adapters/azure/services.js').then(({ createAzureServices }) => createAzureServices());
-
-let azureServices = once(loadAzureServices);
-let installed: Services | undefined;
-
-export function getServices(): Promise<Services> {
-  return installed ? Promise.resolve(installed) : azureServices();
-}
-
-export function useServices(services: Services): void {
-  installed = services;
-}
-
-export function resetServices(): void {
-  installed = undefined;
-  azureServices = once(loadAzureServices);
 }

@@ -3,21 +3,6 @@ import { compareRanked, type ItemCount, type TopItemRow } from './ranking';
 import type { Tally } from './tallies';
 import { ALL_TIME, hourStartMs } from './windows';
 
-/**
- * A newly stored detection as the aggregator sees it on the dedup store's change feed. `partition`
- * is the dedup store's logical partition and `sequence` its change number there (`_lsn` in Cosmos
- * DB): sequences only grow within one partition, which is what makes the watermarks below exact.
- */
-export interface CountedChange {
-  readonly partition: string;
-  readonly sequence: number;
-  readonly detectionOid: Int64;
-  readonly locationOid: Int64;
-  readonly location: string | null;
-  readonly itemName: string;
-  readonly timestampMs: number;
-}
-
 /** The window a counter covers: 'all' (all-time), or one UTC hour of event time (an HourKey). */
 export type CounterWindow = string;
 

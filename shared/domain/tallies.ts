@@ -1,6 +1,20 @@
-import type { CountedChange } from './counters';
 import { type Int64, parseInt64 } from './ids';
 import { type HourKey, hourKeyOf, isHourKey } from './windows';
+
+/**
+ * A newly stored detection as the aggregator sees it on the dedup store's change feed. `partition`
+ * is the dedup store's logical partition and `sequence` its change number there (`_lsn` in Cosmos
+ * DB): sequences only grow within one partition, which is what makes the counters' watermarks exact.
+ */
+export interface CountedChange {
+  readonly partition: string;
+  readonly sequence: number;
+  readonly detectionOid: Int64;
+  readonly locationOid: Int64;
+  readonly location: string | null;
+  readonly itemName: string;
+  readonly timestampMs: number;
+}
 
 /**
  * Aggregation runs in two stages. The first turns each change-feed batch of the dedup store into one

@@ -1,4 +1,4 @@
-import type { CountedChange } from '../domain/counters';
+import type { CountedChange } from '../domain/tallies';
 import { MAX_EPOCH_MS } from '../domain/detection';
 import { parseTallyDocument, type Tally } from '../domain/tallies';
 

@@ -2,7 +2,8 @@ import { COUNTER_NAMES, type PipelineCounters } from '../ports';
 import type { Backlog, Services } from '../services';
 
 export interface HealthReport {
-  status: 'ready' | 'starting';
+  /** Always 'ready': a host that cannot load Dataset B or reach its stores answers 503 instead. */
+  status: 'ready';
   host: Services['host'];
   locations: number;
   counters: PipelineCounters;

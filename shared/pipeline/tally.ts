@@ -1,4 +1,4 @@
-import type { CountedChange } from '../domain/counters';
+import type { CountedChange } from '../domain/tallies';
 import { changesAfter, runsByPartition, tallyOf } from '../domain/tallies';
 import type { TallyStore } from '../ports';
 

@@ -15,6 +15,7 @@ import {
   startRuntimeProcess,
   waitForIdle,
 } from '../support/runtime';
+import { eventually } from '../support/eventually';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -84,17 +85,6 @@ interface Bar {
       generator.batch(count).map((event) => event.body),
     );
     expect(answer.status).toBe(202);
-  }
-
-  /** Reads the page until `ok` holds, failing with the last reading; the page updates on its own. */
-  async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-    const deadline = Date.now() + UI_TIMEOUT_MS;
-    for (;;) {
-      const value = await read();
-      if (ok(value)) return value;
-      if (Date.now() > deadline) throw new Error(`${what}: the page still shows ${JSON.stringify(value)}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
   }
 
   async function countersShown(names: readonly string[]): Promise<Record<string, number | null>> {

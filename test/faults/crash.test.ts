@@ -8,8 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { azuriteConnectionString } from '../../local/azurite';
-import { captureDifference, deadLetterDifferences, eventually, readDeadLetters } from './support/capture';
-import { getJson, type Health, launchRuntime, type RunningRuntime, waitForDrain } from './support/runtime';
+import { eventually } from '../support/eventually';
+import { captureDifference, deadLetterDifferences, readDeadLetters } from './support/capture';
+import { getJson, type Health, launchRuntime, type RunningRuntime, waitForDrain } from '../support/runningRuntime';
 import { batchesOf, exactCounters, sendAll, tableDifferences, type Target, trafficGenerator, writeDatasetB } from './support/traffic';
 import { faultRandom, runSeed, scale } from './support/truth';
 
@@ -93,7 +94,11 @@ it(`survives ${KILLS} kill -9 at random points with exact counts`, async () => {
   // The blob side survived the kills too: dead letters and capture files, none lost, none doubled.
   const storage = azuriteConnectionString(runtime.blobEndpoint);
   expect(deadLetterDifferences(await readDeadLetters(storage), invalidBodies)).toEqual({ missing: [], foreign: [] });
-  expect(await eventually(() => captureDifference(storage, generator.truth.totals.distinct), 60_000)).toBeUndefined();
+  await eventually(
+    () => captureDifference(storage, generator.truth.totals.distinct),
+    (problem) => problem === undefined,
+    { what: 'the capture archive to hold every detection once', timeoutMs: 60_000, intervalMs: 500, retryErrors: true },
+  );
 
   // One more clean restart: everything is still there and nothing is counted again.
   await runtime?.stop();

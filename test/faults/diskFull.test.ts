@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getJson, type Health, launchRuntime, type RunningRuntime, waitForDrain } from './support/runtime';
+import { getJson, type Health, launchRuntime, type RunningRuntime, waitForDrain } from '../support/runningRuntime';
 import { batchesOf, exactCounters, sendAll, tableDifferences, trafficGenerator, writeDatasetB } from './support/traffic';
 import { runSeed, scale } from './support/truth';
 

@@ -19,7 +19,8 @@ import { refreshRowsTimer } from '../../functions/refreshRows';
 import { rowsOfCounter } from '../../shared/domain/counters';
 import type { CounterStore, RowsStore } from '../../shared/ports';
 import { workerRowsCadence } from '../../shared/pipeline/refreshRows';
-import { resetServices, type Services, useServices } from '../../shared/services';
+import { resetServices, useServices } from '../../functions/services';
+import type { Services } from '../../shared/services';
 import { DetectionGenerator } from '../../tools/lib/generator';
 import { differencesFromTruth, faultRandom, type ServedRow, runSeed, scale } from './support/truth';
 
@@ -117,7 +118,7 @@ async function deliverToIngest(harness: Harness, batch: readonly Message[]): Pro
 
 /** Stage one: a batch of changes to `tally`, in one store unit as the local pump runs it (or not, like two Function hosts). */
 async function deliverToTally(harness: Harness, documents: readonly ChangeDocument[], inUnit = true): Promise<void> {
-  const run = (): Promise<void> => tally([...documents], context(harness));
+  const run = (): Promise<unknown> => tally([...documents], context(harness));
   await (inUnit ? harness.store.database.unit(run) : run());
 }
 

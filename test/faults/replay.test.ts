@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { azuriteConnectionString } from '../../local/azurite';
-import { eventually, readCapture } from './support/capture';
-import { type Health, getJson, launchRuntime, type RunningRuntime, waitForDrain } from './support/runtime';
+import { eventually } from '../support/eventually';
+import { readCapture } from './support/capture';
+import { type Health, getJson, launchRuntime, type RunningRuntime, waitForDrain } from '../support/runningRuntime';
 import { batchesOf, sendAll, tableDifferences, trafficGenerator, writeDatasetB } from './support/traffic';
 import { runSeed, scale } from './support/truth';
 
@@ -37,6 +38,11 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
 });
 
+interface ReplayStatus {
+  runtimeStatus: string;
+  output: { totals?: ReplayTotals; error?: string } | null;
+}
+
 async function replay(baseUrl: string, fromMs: number, toMs: number): Promise<ReplayTotals> {
   const started = await fetch(`${baseUrl}/api/replay`, {
     method: 'POST',
@@ -46,16 +52,15 @@ async function replay(baseUrl: string, fromMs: number, toMs: number): Promise<Re
   const startBody = (await started.json()) as { statusQueryGetUri?: string; error?: string };
   if (started.status !== 202 || !startBody.statusQueryGetUri)
     throw new Error(`replay refused: ${started.status} ${JSON.stringify(startBody)}`);
-  for (;;) {
-    const status = await fetch(startBody.statusQueryGetUri);
-    const body = (await status.json()) as { runtimeStatus: string; output: { totals?: ReplayTotals; error?: string } | null };
-    if (body.runtimeStatus !== 'Running') {
-      if (body.runtimeStatus !== 'Completed' || !body.output?.totals)
-        throw new Error(`replay ended ${body.runtimeStatus}: ${JSON.stringify(body.output)}`);
-      return body.output.totals;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  const statusUri = startBody.statusQueryGetUri;
+  const ended = await eventually(
+    async () => (await (await fetch(statusUri)).json()) as ReplayStatus,
+    (body) => body.runtimeStatus !== 'Running',
+    { what: 'the replay to end', timeoutMs: 600_000, intervalMs: 200 },
+  );
+  if (ended.runtimeStatus !== 'Completed' || !ended.output?.totals)
+    throw new Error(`replay ended ${ended.runtimeStatus}: ${JSON.stringify(ended.output)}`);
+  return ended.output.totals;
 }
 
 it('replays during live traffic and again afterwards without changing a count', async () => {
@@ -74,9 +79,11 @@ it('replays during live traffic and again afterwards without changing a count', 
   const batches = batchesOf(generator, EVENTS, 50);
   const half = Math.floor(batches.length / 2);
   await sendAll({ url }, batches.slice(0, half), { concurrency: 1 });
-  expect(
-    await eventually(async () => ((await readCapture(storage)).files > 0 ? undefined : 'no capture file yet'), 30_000),
-  ).toBeUndefined();
+  await eventually(
+    () => readCapture(storage),
+    (captured) => captured.files > 0,
+    { what: 'a capture file', intervalMs: 500, retryErrors: true },
+  );
 
   // The second half goes out while a replay of everything captured so far runs.
   const [, during] = await Promise.all([sendAll({ url }, batches.slice(half), { concurrency: 1 }), replay(url, startedAt, Date.now())]);
@@ -85,13 +92,14 @@ it('replays during live traffic and again afterwards without changing a count', 
 
   await waitForDrain(url);
   // Wait until the capture archive holds every record, then replay all of it once more.
-  const complete = await eventually(async () => {
-    const captured = await readCapture(storage);
-    return captured.detectionOids.size === generator.truth.totals.distinct && captured.gapsOrDoubles.length === 0
-      ? undefined
-      : `captured ${captured.detectionOids.size}`;
-  }, 60_000);
-  expect(complete).toBeUndefined();
+  await eventually(
+    async () => {
+      const captured = await readCapture(storage);
+      return { detections: captured.detectionOids.size, gapsOrDoubles: captured.gapsOrDoubles.length };
+    },
+    (captured) => captured.detections === generator.truth.totals.distinct && captured.gapsOrDoubles === 0,
+    { what: 'the capture archive to hold every detection once', timeoutMs: 60_000, intervalMs: 500, retryErrors: true },
+  );
   const after = await replay(url, startedAt, Date.now() + 1000);
   expect(after).toMatchObject({ failed: 0, replayed: 0 });
   expect(after.duplicates + after.invalid).toBe(after.events);

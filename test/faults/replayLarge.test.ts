@@ -18,7 +18,7 @@ import { CAPTURE_SCHEMA, captureBlobName } from '../../shared/capture';
 import { type Azurite, startAzurite } from '../../local/azurite';
 import { LOCAL_CAPTURE_LOCATION } from '../../local/capture';
 import type { DetectionGenerator } from '../../tools/lib/generator';
-import { getJson, launchRuntime, type RunningRuntime, waitForDrain } from './support/runtime';
+import { getJson, launchRuntime, type RunningRuntime, waitForDrain } from '../support/runningRuntime';
 import { tableDifferences, trafficGenerator, writeDatasetB } from './support/traffic';
 
 const SIZE_MB = Number(process.env['REPLAY_LARGE_MB'] ?? 0);

@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Azurite, startAzurite } from '../../local/azurite';
 import { freePort } from '../../local/net';
-import { captureDifference, deadLetterDifferences, eventually, readDeadLetters } from './support/capture';
-import { getJson, launchRuntime, type RunningRuntime, waitForDrain } from './support/runtime';
+import { eventually, until } from '../support/eventually';
+import { captureDifference, deadLetterDifferences, readDeadLetters } from './support/capture';
+import { getJson, launchRuntime, type RunningRuntime, waitForDrain } from '../support/runningRuntime';
 import { batchesOf, exactCounters, sendAll, tableDifferences, trafficGenerator, writeDatasetB } from './support/traffic';
 import { faultRandom, runSeed, scale } from './support/truth';
 
@@ -60,7 +61,7 @@ it(`stalls and retries through ${OUTAGES} storage outage(s), dropping nothing`, 
 
   const outages = (async () => {
     for (const point of outagePoints) {
-      while (acknowledged < point) await new Promise((resolve) => setTimeout(resolve, 20));
+      await until(() => acknowledged >= point, { what: `${point} acknowledged batches`, timeoutMs: 600_000, intervalMs: 20 });
       await azurite?.stop();
       const probe = async (path: string): Promise<number | string> => {
         try {
@@ -96,7 +97,10 @@ it(`stalls and retries through ${OUTAGES} storage outage(s), dropping nothing`, 
   expect(deadLetterDifferences(await readDeadLetters(connectionString), invalidBodies)).toEqual({ missing: [], foreign: [] });
 
   // Capture resumed: every record of every partition is archived exactly once, every detection is in it.
-  const problem = await eventually(() => captureDifference(connectionString, generator.truth.totals.distinct), 60_000);
-  expect(problem).toBeUndefined();
+  await eventually(
+    () => captureDifference(connectionString, generator.truth.totals.distinct),
+    (problem) => problem === undefined,
+    { what: 'the capture archive to hold every detection once', timeoutMs: 60_000, intervalMs: 500, retryErrors: true },
+  );
   expect((await getJson<{ status: string }>(`${target.url}/api/health`)).status).toBe('ready');
 });

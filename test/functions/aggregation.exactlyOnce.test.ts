@@ -54,20 +54,23 @@ interface Summary {
   conflictsRetried: number;
 }
 
-type Handler = typeof tally;
+/** The trigger hands over documents as JSON: give the handlers copies, never the store's objects. */
+const asDelivered = (batch: readonly unknown[]): unknown[] => JSON.parse(JSON.stringify(batch)) as unknown[];
 
-async function invoke<T>(handler: Handler, name: string, batch: readonly unknown[]): Promise<T> {
-  const { context, logs } = invocationContext({ functionName: name });
-  // The trigger hands over documents as JSON: give the handler copies, never the store's objects.
-  await handler(JSON.parse(JSON.stringify(batch)) as unknown[], context);
-  const line = logs.find((log) => log.message.startsWith(`${name}: `));
-  return JSON.parse(line!.message.slice(name.length + 2)) as T;
+/** Stage one: a change-feed batch of the dedup container to `tally`, which returns its summary. */
+const deliverChanges = (batch: readonly MemoryChange[]): Promise<TallySummary> =>
+  tally(asDelivered(batch), invocationContext({ functionName: 'tally' }).context);
+
+/**
+ * Stage two: a batch of the tallies' feed to `aggregate`. Its summary is read from its log line
+ * until the handler returns it as `tally` does.
+ */
+async function deliver(batch: readonly TallyFeedDocument[]): Promise<Summary> {
+  const { context, logs } = invocationContext({ functionName: 'aggregate' });
+  await aggregate(asDelivered(batch), context);
+  const line = logs.find((log) => log.message.startsWith('aggregate: '));
+  return JSON.parse(line!.message.slice('aggregate: '.length)) as Summary;
 }
-
-/** Stage one: a change-feed batch of the dedup container to `tally`. */
-const deliverChanges = (batch: readonly MemoryChange[]): Promise<TallySummary> => invoke(tally, 'tally', batch);
-/** Stage two: a batch of the tallies' feed to `aggregate`. */
-const deliver = (batch: readonly TallyFeedDocument[]): Promise<Summary> => invoke(aggregate, 'aggregate', batch);
 
 /** Stage one, clean: every lease of the dedup feed tallied in batches of `size`. */
 async function tallyAll(changes: readonly MemoryChange[], size = 150): Promise<void> {

@@ -12,7 +12,7 @@ import { topItems } from '../../functions/topItems';
 import { createMemoryServices, type MemoryServices } from '../../shared/adapters/memory';
 import type { TopItemRow } from '../../shared/domain/ranking';
 import type { DeadLetter } from '../../shared/ports';
-import { resetServices, useServices } from '../../shared/services';
+import { resetServices, useServices } from '../../functions/services';
 import { runAggregation } from './support';
 import {
   type BadInputCase,

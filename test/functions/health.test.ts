@@ -1,5 +1,5 @@
 import { health } from '../../functions/health';
-import { useServices } from '../../shared/services';
+import { useServices } from '../../functions/services';
 import { get, installMemoryServices, invocationContext, jsonBodyOf } from './support';
 
 describe('GET /api/health', () => {

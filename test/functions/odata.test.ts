@@ -3,9 +3,9 @@ import { XMLValidator } from 'fast-xml-parser';
 import { odata } from '../../functions/odata';
 import { topItems } from '../../functions/topItems';
 import { createMemoryServices, ManualClock, type MemoryServices } from '../../shared/adapters/memory';
-import type { CountedChange } from '../../shared/domain/counters';
+import type { CountedChange } from '../../shared/domain/tallies';
 import { countChanges } from '../support/aggregation';
-import { resetServices, useServices } from '../../shared/services';
+import { resetServices, useServices } from '../../functions/services';
 import { specColumns } from '../support/topItemRows';
 
 const BIG = '9007199254740993';

@@ -5,7 +5,7 @@ import { ingest } from '../../functions/ingest';
 import { type BatchProducer, EventHubPublisher, type ProducerBatch } from '../../shared/adapters/eventhubs';
 import { buildCaptureFile, CaptureWindow, InMemoryCaptureArchive } from '../../shared/capture';
 import { PACKED_BODY_BYTES } from '../../shared/domain/packing';
-import { useServices } from '../../shared/services';
+import { useServices } from '../../functions/services';
 import { eventHubContext, installMemoryServices, invocationContext, post, runAggregation } from './support';
 
 // durable-functions registers activities through app.generic, which only the Functions host serves.

@@ -3,7 +3,7 @@ import type * as ReplayBlobModule from '../../functions/replayBlob.js';
 import type * as ListBlobsModule from '../../functions/replayListBlobs.js';
 import { createMemoryServices, ManualClock, type MemoryServices } from '../../shared/adapters/memory';
 import { buildCaptureFile, CaptureWindow, InMemoryCaptureArchive } from '../../shared/capture';
-import { useServices } from '../../shared/services';
+import { useServices } from '../../functions/services';
 
 const registered = new Map<string, GenericFunctionOptions>();
 jest.spyOn(app, 'generic').mockImplementation((name: string, options: GenericFunctionOptions) => {

@@ -2,7 +2,7 @@ import { app, HttpResponse, type HttpFunctionOptions } from '@azure/functions';
 import type * as df from 'durable-functions';
 import type * as ReplayStartModule from '../../functions/replayStart.js';
 import { createMemoryServices, ManualClock } from '../../shared/adapters/memory';
-import { useServices } from '../../shared/services';
+import { useServices } from '../../functions/services';
 import { invocationContext, jsonBodyOf, post } from './support';
 
 const registered = new Map<string, HttpFunctionOptions>();

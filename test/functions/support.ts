@@ -2,7 +2,7 @@ import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/fu
 import { aggregate } from '../../functions/aggregate';
 import { tally } from '../../functions/tally';
 import { createMemoryServices, ManualClock, type MemoryServices, type MemoryServicesOptions } from '../../shared/adapters/memory';
-import { useServices } from '../../shared/services';
+import { useServices } from '../../functions/services';
 import { workerRowsCadence } from '../../shared/pipeline/refreshRows';
 
 export interface Logged {

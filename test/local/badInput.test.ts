@@ -23,7 +23,7 @@ import {
   type PerRow,
   storedOf,
 } from '../fixtures/bad-input/corpus';
-import { getJson, type Health, launchRuntime, type RunningRuntime, waitForDrain } from '../faults/support/runtime';
+import { getJson, type Health, launchRuntime, type RunningRuntime, waitForDrain } from '../support/runningRuntime';
 
 jest.setTimeout(300_000);
 

@@ -7,6 +7,7 @@ import { CaptureWriter } from '../../local/capture';
 import { EventLog } from '../../local/eventlog';
 import { createLogger } from '../../local/log';
 import { type LocalStore, openLocalStore } from '../../local/store';
+import { eventually } from '../support/eventually';
 
 jest.setTimeout(30_000);
 
@@ -59,16 +60,6 @@ async function append(partition: number, count: number, tag: string): Promise<st
   const bodies = Array.from({ length: count }, (_, index) => `{"tag":"${tag}","n":${index}}`);
   await log.append(bodies.map((body) => ({ key, body: Buffer.from(body) })));
   return bodies;
-}
-
-async function eventually<T>(probe: () => T | Promise<T>, accept: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const value = await probe();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 async function fileBodies(name: string): Promise<string[]> {

@@ -6,6 +6,7 @@ import type { DedupRecord } from '../../shared/ports';
 import { createLogger } from '../../local/log';
 import { FeedPump } from '../../local/pumps/feedPump';
 import { type ChangeDocument, type LocalStore, openLocalStore } from '../../local/store';
+import { until } from '../support/eventually';
 
 jest.setTimeout(30_000);
 
@@ -26,14 +27,6 @@ afterEach(async () => {
   await store.close();
   rmSync(workspace, { recursive: true, force: true });
 });
-
-async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OData, RawString } from '@odata/client';
 import { XMLValidator } from 'fast-xml-parser';
-import { getJson, launchRuntime, type RunningRuntime, waitForDrain } from '../faults/support/runtime';
+import { getJson, launchRuntime, type RunningRuntime, waitForDrain } from '../support/runningRuntime';
 import { specColumns } from '../support/topItemRows';
 
 jest.setTimeout(300_000);

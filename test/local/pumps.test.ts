@@ -5,6 +5,7 @@ import { EventLog } from '../../local/eventlog';
 import { createLogger } from '../../local/log';
 import { LogConsumer, type LogBatch } from '../../local/pumps/logConsumer';
 import { type LocalStore, openLocalStore } from '../../local/store';
+import { until } from '../support/eventually';
 
 jest.setTimeout(30_000);
 
@@ -24,14 +25,6 @@ afterEach(async () => {
   await store.close();
   rmSync(workspace, { recursive: true, force: true });
 });
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function consumer(handle: (batch: LogBatch) => Promise<void>, batchSize = 3): LogConsumer {
   return new LogConsumer({

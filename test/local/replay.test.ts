@@ -10,6 +10,7 @@ import { LOCAL_CAPTURE_LOCATION } from '../../local/capture';
 import type { ReplayStatus } from '../../local/replay';
 import { main as replayTool } from '../../tools/replay';
 import { type RuntimeProcess, startRuntimeProcess } from '../support/runtime';
+import { eventually } from '../support/eventually';
 
 /**
  * Recovery end to end on the local runtime: a first runtime captures what it receives; a second one,
@@ -46,16 +47,6 @@ async function request<T = unknown>(path: string, init: RequestInit = {}): Promi
   return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
 }
 
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value).slice(0, 500)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 interface Health {
   counters: { accepted: number; stored: number; duplicates: number };
   backlog: { events: number; changes: number };
@@ -66,7 +57,7 @@ async function settled(): Promise<Health> {
   return eventually(
     async () => (await request<Health>('/api/health')).body,
     (health) => health.backlog.events === 0 && health.backlog.changes === 0,
-    'an empty backlog',
+    { what: 'an empty backlog', timeoutMs: 60_000 },
   );
 }
 
@@ -135,7 +126,7 @@ async function replayViaApi(from: string, to: string): Promise<ReplayReport> {
   const status = await eventually(
     async () => (await fetch(started.body.statusQueryGetUri).then((response) => response.json())) as ReplayStatus,
     (value) => value.runtimeStatus !== 'Running',
-    'the replay to finish',
+    { what: 'the replay to finish', timeoutMs: 60_000 },
   );
   expect(status.runtimeStatus).toBe('Completed');
   return status.output as ReplayReport;

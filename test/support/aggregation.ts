@@ -1,5 +1,5 @@
 import { InMemoryTallyStore } from '../../shared/adapters/memory';
-import type { CountedChange } from '../../shared/domain/counters';
+import type { CountedChange } from '../../shared/domain/tallies';
 import { parseTallyDocument, type Tally } from '../../shared/domain/tallies';
 import { type AggregateDeps, type AggregateSummary, applyTallies } from '../../shared/pipeline/aggregate';
 import { tallyChanges } from '../../shared/pipeline/tally';

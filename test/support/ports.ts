@@ -1,4 +1,5 @@
 import { createServer, connect } from 'node:net';
+import { until } from './eventually';
 
 /** A port that was free a moment ago on loopback. */
 export function freePort(): Promise<number> {
@@ -14,9 +15,8 @@ export function freePort(): Promise<number> {
 
 /** Resolves once something accepts TCP connections on the port, or rejects after `timeoutMs`. */
 export async function waitForPort(port: number, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
+  const accepts = () =>
+    new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
       socket.once('connect', () => {
         socket.destroy();
@@ -24,8 +24,5 @@ export async function waitForPort(port: number, timeoutMs = 30_000): Promise<voi
       });
       socket.once('error', () => resolve(false));
     });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await until(accepts, { what: `something to listen on 127.0.0.1:${port}`, timeoutMs, intervalMs: 100 });
 }

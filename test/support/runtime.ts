@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually, until } from './eventually';
 
 const ROOT = join(__dirname, '..', '..');
 const START_TIMEOUT_MS = 60_000;
@@ -55,16 +56,18 @@ export function removeDataDir(dataDir: string): void {
 
 /** Waits until a process is gone (the runtime's Azurite follows it within a few seconds). */
 export async function waitForExit(pid: number, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  const alive = (): boolean => {
     try {
       process.kill(pid, 0);
-    } catch {
       return true;
+    } catch {
+      return false;
     }
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  };
+  return until(() => !alive(), { what: `process ${pid} to exit`, timeoutMs }).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Runs the runtime until it exits on its own (a startup failure), returning its exit and output. */
@@ -90,19 +93,20 @@ export async function startRuntimeProcess(options: StartOptions = {}): Promise<R
   let exit: Exit | undefined;
   void exited.then((value) => (exit = value));
 
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  let info: RuntimeJson | undefined;
-  while (!info) {
+  const readOwnRuntimeJson = (): RuntimeJson | undefined => {
     if (exit) throw new Error(`the runtime exited (${String(exit.code ?? exit.signal)}) while starting:\n${output()}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`the runtime did not start within ${START_TIMEOUT_MS} ms:\n${output()}`);
-    }
     const candidate = readRuntimeJson(dataDir);
     // A runtime.json left by a killed predecessor names another pid: wait for this one's.
-    if (candidate?.pid === child.pid) info = candidate;
-    else await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+    return candidate?.pid === child.pid ? candidate : undefined;
+  };
+  const info = await eventually(readOwnRuntimeJson, (found): found is RuntimeJson => found !== undefined, {
+    what: 'runtime.json',
+    timeoutMs: START_TIMEOUT_MS,
+  }).catch((error: Error) => {
+    if (exit) throw error;
+    child.kill('SIGKILL');
+    throw new Error(`the runtime did not start: ${error.message}\n${output()}`);
+  });
 
   const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> => {
     if (!exit) child.kill(signal);
@@ -191,11 +195,9 @@ export async function waitForIdle(
   ready: (health: HealthJson) => boolean = () => true,
   timeoutMs = 30_000,
 ): Promise<HealthJson> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const health = await getJson<HealthJson>(`${url}/api/health`);
-    if (health.backlog.events === 0 && health.backlog.changes === 0 && ready(health)) return health;
-    if (Date.now() > deadline) throw new Error(`the runtime did not settle: ${JSON.stringify(health)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return eventually(
+    () => getJson<HealthJson>(`${url}/api/health`),
+    (health) => health.backlog.events === 0 && health.backlog.changes === 0 && ready(health),
+    { what: 'the runtime to settle', timeoutMs },
+  );
 }

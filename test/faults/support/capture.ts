@@ -56,21 +56,6 @@ export async function readDeadLetters(connectionString: string, containerName = 
   return letters;
 }
 
-/** Polls `check` until it returns undefined (done) or the time runs out; returns the last complaint. */
-export async function eventually(check: () => Promise<string | undefined>, timeoutMs: number): Promise<string | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let complaint: string | undefined;
-    try {
-      complaint = await check();
-    } catch (error) {
-      complaint = (error as Error).message;
-    }
-    if (complaint === undefined || Date.now() > deadline) return complaint;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
-
 /**
  * Compares dead letters with the invalid events sent (as JSON text). Every invalid event must be
  * there; a letter may appear twice (a request retried after its letters were written), but no letter

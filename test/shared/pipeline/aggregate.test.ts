@@ -1,5 +1,5 @@
 import { InMemoryCounterStore, ManualClock } from '../../../shared/adapters/memory';
-import type { CountedChange } from '../../../shared/domain/counters';
+import type { CountedChange } from '../../../shared/domain/tallies';
 import { tallyOf } from '../../../shared/domain/tallies';
 import { applyTallies } from '../../../shared/pipeline/aggregate';
 

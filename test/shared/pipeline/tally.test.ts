@@ -1,5 +1,5 @@
 import { InMemoryTallyStore } from '../../../shared/adapters/memory';
-import type { CountedChange } from '../../../shared/domain/counters';
+import type { CountedChange } from '../../../shared/domain/tallies';
 import type { Tally } from '../../../shared/domain/tallies';
 import type { TallyStore } from '../../../shared/ports';
 import { tallyChanges } from '../../../shared/pipeline/tally';

@@ -1,10 +1,11 @@
 /**
- * The fault suite's view of the local runtime: the shared launcher (test/support/runtime.ts) with
- * the pid, restart-on-the-same-data and kill -9 handles the fault tests need, and a drain wait that
- * tolerates a runtime that is restarting.
+ * A flatter view of the launcher (runtime.ts) for the tests that restart, kill -9 or load the
+ * runtime: its pid, restart on the same data, and a drain wait that tolerates a runtime that is
+ * restarting.
  */
 import type { ChildProcess } from 'node:child_process';
-import { getJson, startRuntimeProcess } from '../../support/runtime';
+import { eventually } from './eventually';
+import { getJson, startRuntimeProcess } from './runtime';
 
 export { getJson };
 
@@ -59,16 +60,9 @@ export interface Health {
 
 /** Waits until every accepted event is ingested and every stored detection is counted. */
 export async function waitForDrain(baseUrl: string, timeoutMs = 120_000): Promise<Health> {
-  const deadline = Date.now() + timeoutMs;
-  let last: Health | undefined;
-  for (;;) {
-    try {
-      last = await getJson<Health>(`${baseUrl}/api/health`);
-      if (last.backlog.events === 0 && last.backlog.changes === 0) return last;
-    } catch {
-      // Not answering yet, or restarting.
-    }
-    if (Date.now() > deadline) throw new Error(`the backlog did not drain within ${timeoutMs} ms: ${JSON.stringify(last)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  return eventually(
+    () => getJson<Health>(`${baseUrl}/api/health`),
+    (health) => health.backlog.events === 0 && health.backlog.changes === 0,
+    { what: 'the backlog to drain', timeoutMs, intervalMs: 200, retryErrors: true },
+  );
 }
