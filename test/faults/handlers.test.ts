@@ -13,7 +13,7 @@ import { tally } from '../../functions/tally';
 import { ingest } from '../../functions/ingest';
 import { topItems } from '../../functions/topItems';
 import { HttpRequest } from '@azure/functions';
-import { ManualClock, TEST_CONFIG, InMemoryDeadLetters, InMemoryPublisher } from '../../shared/adapters/memory';
+import { ManualClock, TEST_CONFIG, InMemoryDeadLetters, InMemoryPublisher } from '../support/memory';
 import { openLocalStore, type LocalStore, type ChangeDocument } from '../../local/store';
 import { refreshRowsTimer } from '../../functions/refreshRows';
 import { rowsOfCounter } from '../../shared/domain/counters';

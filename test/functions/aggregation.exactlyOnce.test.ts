@@ -2,7 +2,7 @@ import { aggregate } from '../../functions/aggregate';
 import { ingest } from '../../functions/ingest';
 import { refreshRowsTimer } from '../../functions/refreshRows';
 import { tally } from '../../functions/tally';
-import type { ManualClock, MemoryChange, MemoryServices } from '../../shared/adapters/memory';
+import type { ManualClock, MemoryChange, MemoryServices } from '../support/memory';
 import type { TallyFeedDocument } from '../../shared/domain/tallies';
 import type { TopItemRow } from '../../shared/domain/ranking';
 import { workerRowsCadence } from '../../shared/pipeline/refreshRows';

@@ -9,7 +9,7 @@ import { HttpRequest, type HttpResponseInit, InvocationContext } from '@azure/fu
 import { events } from '../../functions/events';
 import { ingest } from '../../functions/ingest';
 import { topItems } from '../../functions/topItems';
-import { createMemoryServices, type MemoryServices } from '../../shared/adapters/memory';
+import { createMemoryServices, type MemoryServices } from '../support/memory';
 import type { TopItemRow } from '../../shared/domain/ranking';
 import type { DeadLetter } from '../../shared/ports';
 import { resetServices, useServices } from '../../functions/services';

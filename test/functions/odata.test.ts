@@ -2,7 +2,7 @@ import { HttpRequest, type HttpResponseInit, InvocationContext } from '@azure/fu
 import { XMLValidator } from 'fast-xml-parser';
 import { odata } from '../../functions/odata';
 import { topItems } from '../../functions/topItems';
-import { createMemoryServices, ManualClock, type MemoryServices } from '../../shared/adapters/memory';
+import { createMemoryServices, ManualClock, type MemoryServices } from '../support/memory';
 import type { CountedChange } from '../../shared/domain/tallies';
 import { countChanges } from '../support/aggregation';
 import { resetServices, useServices } from '../../functions/services';

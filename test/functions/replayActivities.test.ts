@@ -1,7 +1,7 @@
 import { app, type GenericFunctionOptions } from '@azure/functions';
 import type * as ReplayBlobModule from '../../functions/replayBlob.js';
 import type * as ListBlobsModule from '../../functions/replayListBlobs.js';
-import { createMemoryServices, ManualClock, type MemoryServices } from '../../shared/adapters/memory';
+import { createMemoryServices, ManualClock, type MemoryServices } from '../support/memory';
 import { buildCaptureFile, CaptureWindow, InMemoryCaptureArchive } from '../../shared/capture';
 import { useServices } from '../../functions/services';
 

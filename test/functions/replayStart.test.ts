@@ -1,7 +1,7 @@
 import { app, HttpResponse, type HttpFunctionOptions } from '@azure/functions';
 import type * as df from 'durable-functions';
 import type * as ReplayStartModule from '../../functions/replayStart.js';
-import { createMemoryServices, ManualClock } from '../../shared/adapters/memory';
+import { createMemoryServices, ManualClock } from '../support/memory';
 import { useServices } from '../../functions/services';
 import { invocationContext, jsonBodyOf, post } from './support';
 

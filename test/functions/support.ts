@@ -1,7 +1,7 @@
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { aggregate } from '../../functions/aggregate';
 import { tally } from '../../functions/tally';
-import { createMemoryServices, ManualClock, type MemoryServices, type MemoryServicesOptions } from '../../shared/adapters/memory';
+import { createMemoryServices, ManualClock, type MemoryServices, type MemoryServicesOptions } from '../support/memory';
 import { useServices } from '../../functions/services';
 import { workerRowsCadence } from '../../shared/pipeline/refreshRows';
 

@@ -1,4 +1,4 @@
-import type { MemoryChange } from '../../shared/adapters/memory';
+import type { MemoryChange } from '../support/memory';
 
 /** A small deterministic PRNG (mulberry32), so every run of a seeded scenario is the same. */
 export function random(seed: number): () => number {

@@ -1,6 +1,6 @@
 import type { Container, Database } from '@azure/cosmos';
 import { CosmosCounterStore, CosmosDedupStore, CosmosMetricsStore, CosmosTallyStore, type RowDocument } from '../../shared/adapters/cosmos';
-import { ManualClock } from '../../shared/adapters/memory';
+import { ManualClock } from '../support/memory';
 import { ChargeMeter } from '../../shared/charges';
 import type { TopItemRow } from '../../shared/domain/ranking';
 import { refreshRows } from '../../shared/pipeline/refreshRows';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManualClock } from '../../shared/adapters/memory';
+import { ManualClock } from '../support/memory';
 import { decodeCaptureFile, InMemoryCaptureArchive, parseCaptureBlobName } from '../../shared/capture';
 import { CaptureWriter } from '../../local/capture';
 import { EventLog } from '../../local/eventlog';

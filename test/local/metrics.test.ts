@@ -9,7 +9,7 @@ import { EventLog, EventLogPublisher } from '../../local/eventlog';
 import { EventLogMetrics } from '../../local/metrics';
 import { type LocalStore, openLocalStore } from '../../local/store';
 import { acceptEvents } from '../../shared/pipeline/acceptEvents';
-import { InMemoryDeadLetters, ManualClock } from '../../shared/adapters/memory';
+import { InMemoryDeadLetters, ManualClock } from '../support/memory';
 
 let workspace: string;
 const logs: EventLog[] = [];

@@ -1,4 +1,4 @@
-import { InMemoryTallyStore } from '../../shared/adapters/memory';
+import { InMemoryTallyStore } from './memory';
 import type { CountedChange } from '../../shared/domain/tallies';
 import { parseTallyDocument, type Tally } from '../../shared/domain/tallies';
 import { type AggregateDeps, type AggregateSummary, applyTallies } from '../../shared/pipeline/aggregate';

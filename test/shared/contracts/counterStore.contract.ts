@@ -1,7 +1,7 @@
 import { type CounterState, type CounterWindow, emptyCounter, rowsOfCounter } from '../../../shared/domain/counters';
 import type { Int64 } from '../../../shared/domain/ids';
 import type { ItemCount, TopItemRow } from '../../../shared/domain/ranking';
-import { ManualClock } from '../../../shared/adapters/memory';
+import { ManualClock } from '../../support/memory';
 import type { CounterStore, RowsStore } from '../../../shared/ports';
 import { refreshRows } from '../../../shared/pipeline/refreshRows';
 

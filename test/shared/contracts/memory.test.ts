@@ -1,4 +1,4 @@
-import { InMemoryCounterStore, InMemoryDedupStore, InMemoryMetrics, InMemoryTallyStore } from '../../../shared/adapters/memory';
+import { InMemoryCounterStore, InMemoryDedupStore, InMemoryMetrics, InMemoryTallyStore } from '../../support/memory';
 import { talliesOf } from '../../support/aggregation';
 import { counterStoreContract } from './counterStore.contract';
 import { dedupStoreContract } from './dedupStore.contract';

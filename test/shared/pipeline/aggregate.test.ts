@@ -1,4 +1,4 @@
-import { InMemoryCounterStore, ManualClock } from '../../../shared/adapters/memory';
+import { InMemoryCounterStore, ManualClock } from '../../support/memory';
 import type { CountedChange } from '../../../shared/domain/tallies';
 import { tallyOf } from '../../../shared/domain/tallies';
 import { applyTallies } from '../../../shared/pipeline/aggregate';

@@ -1,5 +1,5 @@
-import { createMemoryServices } from '../../../shared/adapters/memory/services';
-import { InMemoryDeadLetters, InMemoryDedupStore, InMemoryMetrics, ManualClock } from '../../../shared/adapters/memory';
+import { createMemoryServices } from '../../support/memory/services';
+import { InMemoryDeadLetters, InMemoryDedupStore, InMemoryMetrics, ManualClock } from '../../support/memory';
 import { ingestBatch, rawText } from '../../../shared/pipeline/ingest';
 import { parseJsonExact } from '../../../shared/domain/json';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createMemoryServices, ManualClock, type MemoryServices } from '../../../shared/adapters/memory';
+import { createMemoryServices, ManualClock, type MemoryServices } from '../../support/memory';
 import { buildCaptureFile, type CapturedInput, CaptureWindow, InMemoryCaptureArchive } from '../../../shared/capture';
 import { ingestBatch } from '../../../shared/pipeline/ingest';
 import {

@@ -1,4 +1,4 @@
-import { InMemoryTallyStore } from '../../../shared/adapters/memory';
+import { InMemoryTallyStore } from '../../support/memory';
 import type { CountedChange } from '../../../shared/domain/tallies';
 import type { Tally } from '../../../shared/domain/tallies';
 import type { TallyStore } from '../../../shared/ports';

@@ -1,4 +1,4 @@
-import { InMemoryCounterStore, ManualClock } from '../../../shared/adapters/memory';
+import { InMemoryCounterStore, ManualClock } from '../../support/memory';
 import { countChanges } from '../../support/aggregation';
 import { queryTopItems } from '../../../shared/pipeline/topItems';
 

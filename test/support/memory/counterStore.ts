@@ -1,6 +1,6 @@
-import type { CounterState, CounterWindow } from '../../domain/counters';
-import { compareInt64, type Int64 } from '../../domain/ids';
-import type { TopItemRow } from '../../domain/ranking';
+import type { CounterState, CounterWindow } from '../../../shared/domain/counters';
+import { compareInt64, type Int64 } from '../../../shared/domain/ids';
+import type { TopItemRow } from '../../../shared/domain/ranking';
 import {
   type CounterCommit,
   type CounterStore,
@@ -9,7 +9,7 @@ import {
   type RequestMeter,
   type RowsStore,
   type StoredCounter,
-} from '../../ports';
+} from '../../../shared/ports';
 
 interface Slot {
   state: CounterState;

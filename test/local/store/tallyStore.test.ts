@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LocalStore, openLocalStore } from '../../local/store';
-import { tallyOf } from '../../shared/domain/tallies';
-import { countedChange } from '../support/aggregation';
+import { type LocalStore, openLocalStore } from '../../../local/store';
+import { tallyOf } from '../../../shared/domain/tallies';
+import { countedChange } from '../../support/aggregation';
 
 let workspace: string;
 let store: LocalStore | undefined;

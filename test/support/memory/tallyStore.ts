@@ -1,5 +1,5 @@
-import { type Tally, tallyDocumentOf, type TallyFeedDocument } from '../../domain/tallies';
-import { noMeter, type RequestMeter, type TallyCursor, type TallyStore } from '../../ports';
+import { type Tally, tallyDocumentOf, type TallyFeedDocument } from '../../../shared/domain/tallies';
+import { noMeter, type RequestMeter, type TallyCursor, type TallyStore } from '../../../shared/ports';
 
 /** The tallies container in memory: per-partition cursors moved conditionally, and the feed of tallies in order. */
 export class InMemoryTallyStore implements TallyStore {

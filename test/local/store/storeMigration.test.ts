@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database } from 'node-sqlite3-wasm';
-import { ManualClock } from '../../shared/adapters/memory';
-import { type CounterState, rowsOfCounter } from '../../shared/domain/counters';
-import { dedupPartitionOf } from '../../shared/domain/partitioning';
-import { type LocalStore, openLocalStore } from '../../local/store';
+import { ManualClock } from '../../support/memory';
+import { type CounterState, rowsOfCounter } from '../../../shared/domain/counters';
+import { dedupPartitionOf } from '../../../shared/domain/partitioning';
+import { type LocalStore, openLocalStore } from '../../../local/store';
 
 // The layout the store had at schema version 1: JSON facts and change documents, materialized rows.
 const VERSION_1_SCHEMA = `

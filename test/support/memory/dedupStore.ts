@@ -1,6 +1,6 @@
-import { type Clock, type CreateOutcome, type DedupRecord, type DedupStore, noMeter, type RequestMeter } from '../../ports';
-import { countCreates } from '../metered';
-import { systemClock } from '../../ports';
+import { type Clock, type CreateOutcome, type DedupRecord, type DedupStore, noMeter, type RequestMeter } from '../../../shared/ports';
+import { countCreates } from '../../../shared/adapters/metered';
+import { systemClock } from '../../../shared/ports';
 
 /** A stored record as the change feed shows it: the record plus its partition's change sequence. */
 export interface MemoryChange extends DedupRecord {

@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dedupPartitionOf } from '../../shared/domain/partitioning';
-import type { DedupRecord } from '../../shared/ports';
-import { createLogger } from '../../local/log';
-import { FeedPump } from '../../local/pumps/feedPump';
-import { type ChangeDocument, type LocalStore, openLocalStore } from '../../local/store';
-import { until } from '../support/eventually';
+import { dedupPartitionOf } from '../../../shared/domain/partitioning';
+import type { DedupRecord } from '../../../shared/ports';
+import { createLogger } from '../../../local/log';
+import { FeedPump } from '../../../local/pumps/feedPump';
+import { type ChangeDocument, type LocalStore, openLocalStore } from '../../../local/store';
+import { until } from '../../support/eventually';
 
 jest.setTimeout(30_000);
 

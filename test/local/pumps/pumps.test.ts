@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventLog } from '../../local/eventlog';
-import { createLogger } from '../../local/log';
-import { LogConsumer, type LogBatch } from '../../local/pumps/logConsumer';
-import { type LocalStore, openLocalStore } from '../../local/store';
-import { until } from '../support/eventually';
+import { EventLog } from '../../../local/eventlog';
+import { createLogger } from '../../../local/log';
+import { LogConsumer, type LogBatch } from '../../../local/pumps/logConsumer';
+import { type LocalStore, openLocalStore } from '../../../local/store';
+import { until } from '../../support/eventually';
 
 jest.setTimeout(30_000);
 

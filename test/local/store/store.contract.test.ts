@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LocalStore, openLocalStore, SqliteCounterStore } from '../../local/store';
-import { counterStoreContract } from '../shared/contracts/counterStore.contract';
-import { dedupStoreContract } from '../shared/contracts/dedupStore.contract';
-import { metricsStoreContract } from '../shared/contracts/metricsStore.contract';
-import { tallyStoreContract } from '../shared/contracts/tallyStore.contract';
-import { talliesFrom } from '../support/aggregation';
+import { type LocalStore, openLocalStore, SqliteCounterStore } from '../../../local/store';
+import { counterStoreContract } from '../../shared/contracts/counterStore.contract';
+import { dedupStoreContract } from '../../shared/contracts/dedupStore.contract';
+import { metricsStoreContract } from '../../shared/contracts/metricsStore.contract';
+import { tallyStoreContract } from '../../shared/contracts/tallyStore.contract';
+import { talliesFrom } from '../../support/aggregation';
 
 // Each contract case gets a fresh, empty SQLite file, as it would get an empty container.
 const workspace = mkdtempSync(join(tmpdir(), 'store-contract-'));

@@ -1,4 +1,4 @@
-import type { DetectionWire } from '../../domain/detection';
+import type { DetectionWire } from '../../../shared/domain/detection';
 import {
   COUNTER_NAMES,
   type DeadLetter,
@@ -8,7 +8,7 @@ import {
   noMeter,
   type PipelineCounters,
   type RequestMeter,
-} from '../../ports';
+} from '../../../shared/ports';
 
 export function zeroCounters(): PipelineCounters {
   return Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as unknown as PipelineCounters;

@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManualClock } from '../../shared/adapters/memory';
-import { emptyCounter, rowsOfCounter } from '../../shared/domain/counters';
-import { dedupPartitionOf } from '../../shared/domain/partitioning';
-import type { DedupRecord } from '../../shared/ports';
-import { type LocalStore, openLocalStore } from '../../local/store';
+import { ManualClock } from '../../support/memory';
+import { emptyCounter, rowsOfCounter } from '../../../shared/domain/counters';
+import { dedupPartitionOf } from '../../../shared/domain/partitioning';
+import type { DedupRecord } from '../../../shared/ports';
+import { type LocalStore, openLocalStore } from '../../../local/store';
 
 let workspace: string;
 const opened: LocalStore[] = [];

@@ -1,9 +1,9 @@
-import { requestMeter } from '../../charges';
-import type { CommonConfig } from '../../config';
-import type { LocationTable } from '../../domain/locations';
-import type { Clock } from '../../ports';
-import { systemClock } from '../../ports';
-import type { Backlog, Services } from '../../services';
+import { requestMeter } from '../../../shared/charges';
+import type { CommonConfig } from '../../../shared/config';
+import type { LocationTable } from '../../../shared/domain/locations';
+import type { Clock } from '../../../shared/ports';
+import { systemClock } from '../../../shared/ports';
+import type { Backlog, Services } from '../../../shared/services';
 import { InMemoryCounterStore } from './counterStore';
 import { InMemoryDedupStore } from './dedupStore';
 import { InMemoryTallyStore } from './tallyStore';

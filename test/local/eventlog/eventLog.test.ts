@@ -1,8 +1,8 @@
 import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { partitionOfKey } from '../../shared/domain/partitioning';
-import { EventLog, EventLogPublisher } from '../../local/eventlog';
+import { partitionOfKey } from '../../../shared/domain/partitioning';
+import { EventLog, EventLogPublisher } from '../../../local/eventlog';
 
 let workspace: string;
 const logs: EventLog[] = [];
