@@ -1,7 +1,7 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { chargesLine, requestMeter } from '../shared/charges';
 import { partitionLagLine, partitionLagOf } from '../shared/monitoring/partitionLag';
-import { type IngestMessage, ingestBatch } from '../shared/pipeline/ingest';
+import { type IngestMessage, ingestBatch, ingestDepsOf } from '../shared/pipeline/ingest';
 import { getServices } from './services';
 
 /**
@@ -15,7 +15,7 @@ export async function ingest(messages: unknown[], context: InvocationContext): P
   const lag = partitionLagOf(context.triggerMetadata, messages.length, services.clock.now());
   if (lag) context.log(partitionLagLine(lag));
   const { result: summary, charges } = await requestMeter.measure(() =>
-    ingestBatch(toIngestMessages(messages, context), { ...services, dedupPartitions: services.config.dedupPartitions }),
+    ingestBatch(toIngestMessages(messages, context), ingestDepsOf(services)),
   );
   context.log(`ingest: ${JSON.stringify(summary)}`);
   context.log(chargesLine('ingest', summary.stored, charges));

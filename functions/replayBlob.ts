@@ -1,5 +1,5 @@
 import * as df from 'durable-functions';
-import { ingestBatch } from '../shared/pipeline/ingest';
+import { ingestBatch, ingestDepsOf } from '../shared/pipeline/ingest';
 import {
   type RangeReplayResult,
   replayRangeWithRetries,
@@ -39,7 +39,7 @@ export function replayDepsOf(services: Services): ReplayDeps {
   if (!captures) throw new Error('replay: this host has no capture archive');
   return {
     captures,
-    ingest: (messages) => ingestBatch(messages, { ...services, dedupPartitions: services.config.dedupPartitions }),
+    ingest: (messages) => ingestBatch(messages, ingestDepsOf(services)),
     clock: services.clock,
     dedupTtlSeconds: services.config.dedupTtlSeconds,
   };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { CaptureArchive } from '../shared/capture';
 import { jsonResponse } from '../shared/http';
-import { ingestBatch } from '../shared/pipeline/ingest';
+import { ingestBatch, ingestDepsOf } from '../shared/pipeline/ingest';
 import {
   type BlobReplayResult,
   mapBounded,
@@ -208,7 +208,7 @@ export class LocalReplays {
     return {
       captures: archive,
       ingest: async (messages) => {
-        const summary = await database.unit(() => ingestBatch(messages, { ...services, dedupPartitions: services.config.dedupPartitions }));
+        const summary = await database.unit(() => ingestBatch(messages, ingestDepsOf(services)));
         this.options.onCommitted?.();
         return summary;
       },

@@ -390,26 +390,217 @@ async function latencyPhase(url: string, bodies: readonly Body[], settings: Sett
   return { samples, unresolved, probes: bodies.length, events: totalEvents, achievedEps: totalEvents / seconds, problems };
 }
 
+type Generator = ReturnType<typeof createGenerator>;
+
+interface ThroughputPhase {
+  readonly throughputEps: number;
+  readonly acceptEps: number;
+  readonly drainSeconds: number;
+  readonly cpuByThread: ReturnType<typeof cpuPerEvent>;
+}
+
+/** Phase 1: POST everything as fast as it is accepted, then wait until every event is counted. */
+async function throughputPhase(
+  runtime: RuntimeHandle,
+  bodies: readonly Body[],
+  expectedValid: number,
+  settings: Settings,
+  problems: string[],
+): Promise<ThroughputPhase> {
+  const url = runtime.url;
+  say(`phase 1: ${formatCount(settings.events)} events at the maximum rate, ${settings.concurrency} POSTs in flight`);
+  const progress = startProgress({ total: expectedValid, unit: 'counted', fields: ['accepted', 'backlog'] });
+  let acked = 0;
+  let next = 0;
+  const show = (health: Health): void =>
+    progress.update(health.counters.stored + health.counters.duplicates, {
+      accepted: formatCount(acked),
+      backlog: `${health.backlog.events ?? '?'}/${health.backlog.changes ?? '?'}`,
+    });
+  const started = performance.now();
+  let postingDone = false;
+  const watcher = (async () => {
+    while (!postingDone) {
+      // A slow health answer under load is not a failure of the run.
+      await readHealth(url).then(show, () => undefined);
+      await sleep(250);
+    }
+  })();
+  const cpuBefore = readThreadCpu(runtime.pid);
+  const othersBefore = { client: process.cpuUsage(), children: childrenCpuSeconds(runtime.pid) };
+  const accepted = bodies.map(() => deferred());
+  const worker = async () => {
+    while (next < bodies.length) {
+      const index = next++;
+      const body = bodies[index] as Body;
+      await Promise.all(body.after.map((index) => accepted[index]?.promise ?? Promise.resolve()));
+      const answer = await postEvents(url, body.text);
+      accepted[index]?.resolve();
+      if (answer.rejected > 0 && settings.stream.invalid === 0) problems.push(`a POST had ${answer.rejected} events rejected`);
+      acked += body.events;
+    }
+  };
+  await Promise.all(Array.from({ length: settings.concurrency }, worker));
+  const acceptedAt = performance.now();
+  postingDone = true;
+  await watcher;
+  const doneAt = await waitDrained(url, expectedValid, settings.drainTimeoutMs, show);
+  progress.stop();
+  const cpuByThread = cpuPerEvent(cpuBefore, readThreadCpu(runtime.pid), settings.events);
+  const clientCpu = process.cpuUsage(othersBefore.client);
+  if (doneAt === null) problems.push(`phase 1 did not drain within ${settings.drainTimeoutMs / 1000} s`);
+  const throughputSeconds = ((doneAt ?? performance.now()) - started) / 1000;
+  const phase = {
+    throughputEps: doneAt === null ? 0 : settings.events / throughputSeconds,
+    acceptEps: settings.events / ((acceptedAt - started) / 1000),
+    drainSeconds: ((doneAt ?? performance.now()) - acceptedAt) / 1000,
+    cpuByThread,
+  };
+  reportCpu(cpuByThread, {
+    client: (clientCpu.user + clientCpu.system) / settings.events,
+    children: ((childrenCpuSeconds(runtime.pid) - othersBefore.children) * 1e6) / settings.events,
+  });
+  return phase;
+}
+
+function reportCpu(cpuByThread: ReturnType<typeof cpuPerEvent>, othersUs: { client: number; children: number }): void {
+  if (cpuByThread.length === 0) return;
+  const total = cpuByThread.reduce((sum, [, us]) => sum + us, 0);
+  const parts = cpuByThread.map(([name, us]) => `${name} ${us.toFixed(1)}`).join(', ');
+  say(`runtime CPU in phase 1: ${total.toFixed(1)} µs per event (by thread: ${parts})`);
+  say(
+    `beside it: this benchmark's client ${othersUs.client.toFixed(1)} µs, the runtime's children (Azurite) ${othersUs.children.toFixed(1)} µs per event`,
+  );
+}
+
+interface ExactnessCheck {
+  readonly exact: boolean;
+  readonly exactness: BenchResults['exactness'];
+  readonly locations: number;
+}
+
+/** Phase 3: everything counted, then every count compared with the truth. */
+async function exactnessPhase(
+  url: string,
+  generator: Generator,
+  probes: number,
+  settings: Settings,
+  problems: string[],
+): Promise<ExactnessCheck> {
+  const totals = generator.truth.totals;
+  say('waiting for the backlog to empty, then checking every count...');
+  const finalAt = await waitDrained(url, totals.valid + probes, settings.drainTimeoutMs, () => undefined);
+  if (finalAt === null) problems.push(`the final backlog did not drain within ${settings.drainTimeoutMs / 1000} s`);
+  const health = await readHealth(url);
+  const expectedStored = totals.distinct + probes;
+  if (health.counters.stored !== expectedStored)
+    problems.push(`health says ${health.counters.stored} stored, the truth ${expectedStored} distinct detections (probes included)`);
+  if (health.counters.duplicates !== totals.duplicates)
+    problems.push(`health says ${health.counters.duplicates} duplicates, the truth ${totals.duplicates}`);
+  const mismatches: Mismatch[] = [];
+  let windowsChecked = 0;
+  let rowsChecked = 0;
+  const check = async (window: string, hours?: string[]) => {
+    const result = compareWindow(await topItems(url, { top: '1000', window }), generator.truth, window, hours);
+    mismatches.push(...result.mismatches);
+    problems.push(...result.problems);
+    windowsChecked += 1;
+    rowsChecked += result.rows;
+    return result;
+  };
+  const allTime = await check('all');
+  for (const hour of generator.truth.hours()) await check(`hour:${hour}`, [hour]);
+  const exact = problems.length === 0 && mismatches.length === 0;
+  say(
+    exact
+      ? `exact: every count matches the truth (${allTime.locations} locations, ${windowsChecked} windows)`
+      : `NOT EXACT: ${problems.length} problem(s), ${mismatches.length} mismatching count(s)`,
+  );
+  return {
+    exact,
+    locations: allTime.locations,
+    exactness: {
+      locations_checked: allTime.locations,
+      windows_checked: windowsChecked,
+      rows_checked: rowsChecked,
+      expected_stored: expectedStored,
+      stored: health.counters.stored,
+      expected_duplicates: totals.duplicates,
+      duplicates: health.counters.duplicates,
+      mismatch_count: mismatches.length,
+      mismatches_by_window: countBy(mismatches, (mismatch) => mismatch.window),
+      mismatches: mismatches.slice(0, 50),
+      problems,
+    },
+  };
+}
+
+/** The CPU profile of the runtime's main thread, summarised, when the run was profiled. */
+function profileSummary(settings: Settings, profileDir: string, runtimePid: number, events: number): string[] | undefined {
+  if (!settings.profile) return undefined;
+  // One file per thread: <time>.<pid>.<thread>.<seq>. Thread 0 is the runtime's main thread (tsx adds a loader thread).
+  const files = readdirSync(profileDir).filter((file) => file.endsWith('.cpuprofile') && file.includes(`.${runtimePid}.`));
+  const newest =
+    files.find((file) => file.includes(`.${runtimePid}.0.`)) ??
+    files.sort((a, b) => statSync(path.join(profileDir, b)).size - statSync(path.join(profileDir, a)).size)[0];
+  if (!newest) {
+    say('no CPU profile was written (the runtime must exit normally on SIGTERM for --cpu-prof to write one)');
+    return undefined;
+  }
+  const cpuProfile = readProfile(path.join(profileDir, newest));
+  const text = `${formatProfileSummary(summarizeProfile(cpuProfile, 20))}\n${formatCpuBudget(cpuBudget(cpuProfile, events))}`;
+  say(`profile ${newest}:\n${text}`);
+  return [`file: ${path.relative(PROJECT_ROOT, path.join(profileDir, newest))}`, ...text.split('\n').filter(Boolean)];
+}
+
+function optionsOf(settings: Settings): BenchResults['options'] {
+  return {
+    events: settings.events,
+    batch_size: settings.batchSize,
+    concurrency: settings.concurrency,
+    duplicates: settings.stream.duplicates,
+    late: settings.stream.late,
+    invalid: settings.stream.invalid,
+    large_ids: settings.stream.largeIds,
+    ids: settings.stream.idOrder,
+    locations: settings.stream.locations,
+    items: settings.stream.items,
+    skew: settings.stream.skew,
+    seed: settings.stream.seed,
+    latency_rate: settings.latencyRate,
+    latency_seconds: settings.latencySeconds,
+    latency_batch: settings.latencyBatch,
+    poll_ms: settings.pollMs,
+    runtime_env: Object.entries(settings.runtimeEnv)
+      .map(([name, value]) => `${name}=${value}`)
+      .join(','),
+    profile: settings.profile,
+  };
+}
+
+/** The ceiling, before the runtime starts, so it has the CPU to itself. */
+function ceilingPhase(bodies: readonly Body[]): number {
+  say('measuring the in-memory ceiling (parse, validate, dedup, count)...');
+  let next = 0;
+  const { result } = measureCeiling(
+    () => bodies[next++]?.text,
+    64,
+    bodies.slice(0, 20).map((body) => body.text),
+  );
+  say(`ceiling: ${formatCount(result.eventsPerSecond)} events/s`);
+  return result.eventsPerSecond;
+}
+
 async function run(settings: Settings): Promise<BenchResults> {
-  // 1. The stream, built up front; the truth snapshot after phase 1 is what phase 1 must add up to.
+  // The stream, built up front; the truth snapshot after phase 1 is what phase 1 must add up to.
   say(`generating ${formatCount(settings.events)} events (${settings.batchSize} per POST)...`);
   const generator = createGenerator(settings.stream);
   const bodies = buildBodies(generator, settings.events, settings.batchSize);
   const phaseOneValid = generator.truth.totals.valid;
-  const latencyEvents = Math.round(settings.latencyRate * settings.latencySeconds);
-  const latencyBodies = buildBodies(generator, latencyEvents, settings.latencyBatch);
+  const latencyBodies = buildBodies(generator, Math.round(settings.latencyRate * settings.latencySeconds), settings.latencyBatch);
+  const ceilingEps = ceilingPhase(bodies);
 
-  // 2. The ceiling, before the runtime starts, so it has the CPU to itself.
-  say('measuring the in-memory ceiling (parse, validate, dedup, count)...');
-  let ceilingNext = 0;
-  const { result: ceiling } = measureCeiling(
-    () => bodies[ceilingNext++]?.text,
-    64,
-    bodies.slice(0, 20).map((body) => body.text),
-  );
-  say(`ceiling: ${formatCount(ceiling.eventsPerSecond)} events/s`);
-
-  // 3. The runtime, as a child process with a temporary DATA_DIR and a free port.
+  // The runtime, as a child process with a temporary DATA_DIR and a free port.
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-runtime-'));
   const profileDir = path.join(settings.out, 'profile');
   if (settings.profile) mkdirSync(profileDir, { recursive: true });
@@ -431,155 +622,37 @@ async function run(settings: Settings): Promise<BenchResults> {
       env: settings.runtimeEnv,
       nodeArgs: settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
     });
-    const url = runtime.url;
-    say(`runtime at ${url} (pid ${runtime.pid})`);
+    say(`runtime at ${runtime.url} (pid ${runtime.pid})`);
     const problems: string[] = [];
 
-    // 4. Throughput: POST everything as fast as it is accepted, then wait until every event is counted.
-    say(`phase 1: ${formatCount(settings.events)} events at the maximum rate, ${settings.concurrency} POSTs in flight`);
-    const progress = startProgress({ total: phaseOneValid, unit: 'counted', fields: ['accepted', 'backlog'] });
-    let acked = 0;
-    let latestHealth: Health | undefined;
-    let next = 0;
-    const started = performance.now();
-    let postingDone = false;
-    const watcher = (async () => {
-      while (!postingDone) {
-        try {
-          latestHealth = await readHealth(url);
-          progress.update(latestHealth.counters.stored + latestHealth.counters.duplicates, {
-            accepted: formatCount(acked),
-            backlog: `${latestHealth.backlog.events ?? '?'}/${latestHealth.backlog.changes ?? '?'}`,
-          });
-        } catch {
-          // a slow health answer under load is not a failure of the run
-        }
-        await sleep(250);
-      }
-    })();
-    const cpuBefore = readThreadCpu(runtime.pid);
-    const othersBefore = { client: process.cpuUsage(), children: childrenCpuSeconds(runtime.pid) };
-    const accepted = bodies.map(() => deferred());
-    const worker = async () => {
-      while (next < bodies.length) {
-        const index = next++;
-        const body = bodies[index] as Body;
-        await Promise.all(body.after.map((index) => accepted[index]?.promise ?? Promise.resolve()));
-        const answer = await postEvents(url, body.text);
-        accepted[index]?.resolve();
-        if (answer.rejected > 0 && settings.stream.invalid === 0) problems.push(`a POST had ${answer.rejected} events rejected`);
-        acked += body.events;
-      }
-    };
-    await Promise.all(Array.from({ length: settings.concurrency }, worker));
-    const acceptedAt = performance.now();
-    postingDone = true;
-    await watcher;
-    const doneAt = await waitDrained(url, phaseOneValid, settings.drainTimeoutMs, (health) => {
-      latestHealth = health;
-      progress.update(health.counters.stored + health.counters.duplicates, {
-        accepted: formatCount(acked),
-        backlog: `${health.backlog.events ?? '?'}/${health.backlog.changes ?? '?'}`,
-      });
-    });
-    progress.stop();
-    const cpuByThread = cpuPerEvent(cpuBefore, readThreadCpu(runtime.pid), settings.events);
-    const clientCpu = process.cpuUsage(othersBefore.client);
-    const othersUs = {
-      client: (clientCpu.user + clientCpu.system) / settings.events,
-      children: ((childrenCpuSeconds(runtime.pid) - othersBefore.children) * 1e6) / settings.events,
-    };
-    if (doneAt === null) problems.push(`phase 1 did not drain within ${settings.drainTimeoutMs / 1000} s`);
-    const throughputSeconds = ((doneAt ?? performance.now()) - started) / 1000;
-    const throughputEps = doneAt === null ? 0 : settings.events / throughputSeconds;
-    const acceptEps = settings.events / ((acceptedAt - started) / 1000);
-    const drainSeconds = ((doneAt ?? performance.now()) - acceptedAt) / 1000;
-    const ceilingRatio = ceiling.eventsPerSecond > 0 ? throughputEps / ceiling.eventsPerSecond : 0;
+    const phase1 = await throughputPhase(runtime, bodies, phaseOneValid, settings, problems);
+    const ceilingRatio = ceilingEps > 0 ? phase1.throughputEps / ceilingEps : 0;
     say(
-      `throughput ${formatCount(throughputEps)} events/s, ${(ceilingRatio * 100).toFixed(1)} % of the in-memory ceiling (accepted at ${formatCount(acceptEps)} events/s, drained ${drainSeconds.toFixed(1)} s after the last 202)`,
+      `throughput ${formatCount(phase1.throughputEps)} events/s, ${(ceilingRatio * 100).toFixed(1)} % of the in-memory ceiling (accepted at ${formatCount(phase1.acceptEps)} events/s, drained ${phase1.drainSeconds.toFixed(1)} s after the last 202)`,
     );
 
-    if (cpuByThread.length > 0) {
-      const total = cpuByThread.reduce((sum, [, us]) => sum + us, 0);
-      const parts = cpuByThread.map(([name, us]) => `${name} ${us.toFixed(1)}`).join(', ');
-      say(`runtime CPU in phase 1: ${total.toFixed(1)} µs per event (by thread: ${parts})`);
-      say(
-        `beside it: this benchmark's client ${othersUs.client.toFixed(1)} µs, the runtime's children (Azurite) ${othersUs.children.toFixed(1)} µs per event`,
-      );
-    }
-
-    // 5. Latency at a fixed rate.
+    // Phase 2: latency at a fixed rate.
     say(
       `phase 2: ${settings.latencySeconds} s at ${formatCount(settings.latencyRate)} events/s, one probe per POST of ${settings.latencyBatch}`,
     );
-    const latency = await latencyPhase(url, latencyBodies, settings);
+    const latency = await latencyPhase(runtime.url, latencyBodies, settings);
     problems.push(...latency.problems);
     const latencySummary = summarizeLatencies(latency.samples);
     say(
       `latency p50 ${String(latencySummary.p50)} ms, p95 ${String(latencySummary.p95)} ms, p99 ${String(latencySummary.p99)} ms (${latencySummary.samples} probes)`,
     );
 
-    // 6. Everything counted, then every count compared with the truth.
-    const totals = generator.truth.totals;
-    const expectedValid = totals.valid + latency.probes;
-    say('waiting for the backlog to empty, then checking every count...');
-    const finalAt = await waitDrained(url, expectedValid, settings.drainTimeoutMs, () => undefined);
-    if (finalAt === null) problems.push(`the final backlog did not drain within ${settings.drainTimeoutMs / 1000} s`);
-    const health = await readHealth(url);
-    const expectedStored = totals.distinct + latency.probes;
-    if (health.counters.stored !== expectedStored)
-      problems.push(`health says ${health.counters.stored} stored, the truth ${expectedStored} distinct detections (probes included)`);
-    if (health.counters.duplicates !== totals.duplicates)
-      problems.push(`health says ${health.counters.duplicates} duplicates, the truth ${totals.duplicates}`);
-    const mismatches: Mismatch[] = [];
-    let windowsChecked = 0;
-    let rowsChecked = 0;
-    const allTime = compareWindow(await topItems(url, { top: '1000', window: 'all' }), generator.truth, 'all');
-    mismatches.push(...allTime.mismatches);
-    problems.push(...allTime.problems);
-    windowsChecked += 1;
-    rowsChecked += allTime.rows;
-    for (const hour of generator.truth.hours()) {
-      const check = compareWindow(await topItems(url, { top: '1000', window: `hour:${hour}` }), generator.truth, `hour:${hour}`, [hour]);
-      mismatches.push(...check.mismatches);
-      problems.push(...check.problems);
-      windowsChecked += 1;
-      rowsChecked += check.rows;
-    }
-    const exact = problems.length === 0 && mismatches.length === 0;
-    say(
-      exact
-        ? `exact: every count matches the truth (${allTime.locations} locations, ${windowsChecked} windows)`
-        : `NOT EXACT: ${problems.length} problem(s), ${mismatches.length} mismatching count(s)`,
-    );
-
+    const check = await exactnessPhase(runtime.url, generator, latency.probes, settings, problems);
     const rssMb = runtime.peakRssMb();
     const childrenMb = runtime.childrenRssMb();
     say(`peak RSS of the runtime ${String(rssMb)} MB${childrenMb === null ? '' : ` (children now ${childrenMb} MB)`}`);
     const exitCode = await runtime.stop();
     if (exitCode !== 0) say(`the runtime exited with code ${String(exitCode)} on SIGTERM`);
-
-    let profile: string[] | undefined;
-    if (settings.profile) {
-      // One file per thread: <time>.<pid>.<thread>.<seq>. Thread 0 is the runtime's main thread (tsx adds a loader thread).
-      const runtimePid = runtime.pid;
-      const files = readdirSync(profileDir).filter((file) => file.endsWith('.cpuprofile') && file.includes(`.${runtimePid}.`));
-      const newest =
-        files.find((file) => file.includes(`.${runtimePid}.0.`)) ??
-        files.sort((a, b) => statSync(path.join(profileDir, b)).size - statSync(path.join(profileDir, a)).size)[0];
-      if (newest) {
-        const cpuProfile = readProfile(path.join(profileDir, newest));
-        // Every event the runtime handled while profiled: both phases, probes included.
-        const text = `${formatProfileSummary(summarizeProfile(cpuProfile, 20))}\n${formatCpuBudget(cpuBudget(cpuProfile, settings.events + latency.events))}`;
-        say(`profile ${newest}:\n${text}`);
-        profile = [`file: ${path.relative(PROJECT_ROOT, path.join(profileDir, newest))}`, ...text.split('\n').filter(Boolean)];
-      } else {
-        say('no CPU profile was written (the runtime must exit normally on SIGTERM for --cpu-prof to write one)');
-      }
-    }
+    // Every event the runtime handled while profiled: both phases, probes included.
+    const profile = profileSummary(settings, profileDir, runtime.pid, settings.events + latency.events);
 
     const base = {
-      throughput_eps: Math.round(throughputEps),
+      throughput_eps: Math.round(phase1.throughputEps),
       ceiling_ratio: ceilingRatio,
       latency_ms: { ...latencySummary, rate_eps: settings.latencyRate, achieved_eps: Math.round(latency.achievedEps) },
       rss_mb: rssMb,
@@ -589,49 +662,16 @@ async function run(settings: Settings): Promise<BenchResults> {
       git_commit: gitCommit(),
       quick: settings.quick,
       machine: machineInfo(),
-      options: {
-        events: settings.events,
-        batch_size: settings.batchSize,
-        concurrency: settings.concurrency,
-        duplicates: settings.stream.duplicates,
-        late: settings.stream.late,
-        invalid: settings.stream.invalid,
-        large_ids: settings.stream.largeIds,
-        ids: settings.stream.idOrder,
-        locations: settings.stream.locations,
-        items: settings.stream.items,
-        skew: settings.stream.skew,
-        seed: settings.stream.seed,
-        latency_rate: settings.latencyRate,
-        latency_seconds: settings.latencySeconds,
-        latency_batch: settings.latencyBatch,
-        poll_ms: settings.pollMs,
-        runtime_env: Object.entries(settings.runtimeEnv)
-          .map(([name, value]) => `${name}=${value}`)
-          .join(','),
-        profile: settings.profile,
-      },
+      options: optionsOf(settings),
       ...base,
-      accept_eps: Math.round(acceptEps),
-      drain_seconds: Math.round(drainSeconds * 10) / 10,
+      accept_eps: Math.round(phase1.acceptEps),
+      drain_seconds: Math.round(phase1.drainSeconds * 10) / 10,
       events: settings.events,
       rss_children_mb: childrenMb,
-      ceiling_eps: Math.round(ceiling.eventsPerSecond),
-      cpu_us_per_event: Object.fromEntries(cpuByThread.map(([name, us]) => [name, Math.round(us * 10) / 10])),
-      exact,
-      exactness: {
-        locations_checked: allTime.locations,
-        windows_checked: windowsChecked,
-        rows_checked: rowsChecked,
-        expected_stored: expectedStored,
-        stored: health.counters.stored,
-        expected_duplicates: totals.duplicates,
-        duplicates: health.counters.duplicates,
-        mismatch_count: mismatches.length,
-        mismatches_by_window: countBy(mismatches, (mismatch) => mismatch.window),
-        mismatches: mismatches.slice(0, 50),
-        problems,
-      },
+      ceiling_eps: Math.round(ceilingEps),
+      cpu_us_per_event: Object.fromEntries(phase1.cpuByThread.map(([name, us]) => [name, Math.round(us * 10) / 10])),
+      exact: check.exact,
+      exactness: check.exactness,
       targets: TARGETS,
       met: targetsMet(base),
       ...(profile ? { profile } : {}),

@@ -21,6 +21,13 @@ export interface IngestDeps {
   readonly dedupPartitions: number;
 }
 
+/** The ingest dependencies of a host's services: the ports as they are, the partition count from the config. */
+export function ingestDepsOf(
+  services: Omit<IngestDeps, 'dedupPartitions'> & { readonly config: { readonly dedupPartitions: number } },
+): IngestDeps {
+  return { ...services, dedupPartitions: services.config.dedupPartitions };
+}
+
 export type IngestSummary = Omit<PipelineCounters, 'accepted'> & { received: number };
 
 /**

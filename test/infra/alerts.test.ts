@@ -104,7 +104,7 @@ describe('alerts', () => {
   it('read log lines the functions really write', () => {
     expect(source('functions/ingest.ts')).toContain('context.log(`ingest: ${JSON.stringify(summary)}`)');
     expect(source('functions/ingest.ts')).toContain('context.log(partitionLagLine(lag))');
-    expect(source('functions/aggregate.ts')).toContain('context.log(`aggregate: ${JSON.stringify(summary)}`)');
+    expect(source('functions/aggregate.ts')).toContain('context.log(`aggregate: ${JSON.stringify(result.summary)}`)');
     // The functions' own information logs must reach Application Insights.
     const logLevel = (JSON.parse(source('host.json')) as { logging: { logLevel: Record<string, string> } }).logging.logLevel;
     for (const fn of ['ingest', 'tally', 'aggregate']) expect(logLevel[`Function.${fn}.User`]).toBe('Information');
