@@ -11,18 +11,7 @@ import { optionsOrHelp, type OptionSpec, runTool } from './lib/cli';
 import { feedRuntime, readFeed, startTemporaryRuntime } from './lib/powerbi/feed';
 import { renderPreview } from './lib/powerbi/previewHtml';
 import { POWERBI_DIR, readReport } from './lib/powerbi/report';
-
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { CHROMIUM, CHROMIUM_ARGS } from './lib/chromium';
 
 const OPTIONS: readonly OptionSpec[] = [
   {

@@ -16,17 +16,8 @@ import {
   waitForIdle,
 } from '../support/runtime';
 import { eventually } from '../support/eventually';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../tools/lib/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) {
   console.warn(`Skipping the dashboard e2e test: ${CHROMIUM} is missing. Install it with \`apt-get install -y chromium\` (.ci/run does).`);

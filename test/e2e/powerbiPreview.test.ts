@@ -9,7 +9,7 @@ import { feedRuntime, readFeed } from '../../tools/lib/powerbi/feed';
 import { type PreviewData } from '../../tools/lib/powerbi/preview';
 import { renderPreview } from '../../tools/lib/powerbi/previewHtml';
 import { readReport } from '../../tools/lib/powerbi/report';
-import { CHROMIUM, CHROMIUM_ARGS } from '../../tools/powerbiPreview';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../tools/lib/chromium';
 import { removeDataDir, type RuntimeProcess, startRuntimeProcess } from '../support/runtime';
 
 const haveChromium = existsSync(CHROMIUM);

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dedupPartitionOf } from '../../../shared/domain/partitioning';
 import type { DedupRecord } from '../../../shared/ports';
+import { dedupRecord } from '../../support/dedupRecord';
 import { createLogger } from '../../../local/log';
 import { FeedPump } from '../../../local/pumps/feedPump';
 import { type ChangeDocument, type LocalStore, openLocalStore } from '../../../local/store';
@@ -31,16 +31,7 @@ afterEach(async () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function records(ids: string[]): DedupRecord[] {
-  return ids.map((id) => ({
-    id,
-    pk: dedupPartitionOf(id, 64),
-    locationOid: '1',
-    location: 'Market Square',
-    cameraOid: '7',
-    itemName: 'car',
-    timestampMs: Date.UTC(2026, 10, 22, 10, 5),
-    storedAt: '2026-11-22T10:06:00.000Z',
-  }));
+  return ids.map((id) => dedupRecord(id));
 }
 
 /** Stores detections as the ingest pump does, then wakes the pump as its after-commit hook does. */

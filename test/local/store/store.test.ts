@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ManualClock } from '../../support/memory';
 import { emptyCounter, rowsOfCounter } from '../../../shared/domain/counters';
 import { dedupPartitionOf } from '../../../shared/domain/partitioning';
-import type { DedupRecord } from '../../../shared/ports';
+import { dedupRecord } from '../../support/dedupRecord';
 import { type LocalStore, openLocalStore } from '../../../local/store';
 
 let workspace: string;
@@ -29,19 +29,7 @@ function open(clock = new ManualClock(), options: { ttl?: number; partitions?: n
   return store;
 }
 
-function record(id: string, overrides: Partial<DedupRecord> = {}): DedupRecord {
-  return {
-    id,
-    pk: dedupPartitionOf(id, 64),
-    locationOid: '1',
-    location: 'Market Square',
-    cameraOid: '7',
-    itemName: 'car',
-    timestampMs: Date.UTC(2026, 10, 22, 10, 5),
-    storedAt: '2026-11-22T10:06:00.000Z',
-    ...overrides,
-  };
-}
+const record = dedupRecord;
 
 describe('local store', () => {
   it('appends each created detection to the change log with a growing sequence, and only created ones', async () => {
