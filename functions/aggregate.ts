@@ -1,6 +1,6 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { chargesLine, requestMeter } from '../shared/charges';
-import { applyTallies } from '../shared/pipeline/aggregate';
+import { type AggregateSummary, applyTallies } from '../shared/pipeline/aggregate';
 import { decodeTallies } from '../shared/pipeline/changes';
 import { refreshRows, workerRowsCadence } from '../shared/pipeline/refreshRows';
 import { getServices } from './services';
@@ -10,9 +10,10 @@ import { getServices } from './services';
  * counters (stage two of aggregation), then, once per ROWS_REFRESH_SECONDS, writes the flat Power BI
  * rows of the counters that changed. The tallies container is small enough to be one physical
  * partition, so one lease, one writer: each counter is committed once per batch however many
- * leases the dedup container has. Redelivered tallies are skipped by the watermarks.
+ * leases the dedup container has. Redelivered tallies are skipped by the watermarks. The summary is
+ * logged and returned (the host ignores a trigger's return value; tests read it).
  */
-export async function aggregate(documents: unknown[], context: InvocationContext): Promise<void> {
+export async function aggregate(documents: unknown[], context: InvocationContext): Promise<AggregateSummary> {
   const { tallies, malformed } = decodeTallies(documents);
   for (const problem of malformed) context.warn(`aggregate: skipped a malformed tally: ${problem}`);
   const services = await getServices();
@@ -31,6 +32,7 @@ export async function aggregate(documents: unknown[], context: InvocationContext
   context.log(`aggregate: ${JSON.stringify(result.summary)}`);
   if (result.rows) context.log(`refreshRows: ${JSON.stringify(result.rows)}`);
   context.log(chargesLine('aggregate', 0, charges));
+  return result.summary;
 }
 
 app.cosmosDB('aggregate', {

@@ -51,9 +51,9 @@ export async function loadFunctionHandlers(): Promise<FunctionHandlers> {
       health: health.health,
       locations: locations.locations,
       ingest: ingest.ingest,
-      // The summary tally returns is for tests; the pumps, like the Functions host, ignore it.
+      // The summaries tally and aggregate return are for tests; the pumps, like the Functions host, ignore them.
       tally: async (documents, context) => void (await tally.tally(documents, context)),
-      aggregate: aggregate.aggregate,
+      aggregate: async (documents, context) => void (await aggregate.aggregate(documents, context)),
       refreshRows: refreshRows.refreshRowsTimer,
       odata: odata.odata,
     };

@@ -61,16 +61,9 @@ const asDelivered = (batch: readonly unknown[]): unknown[] => JSON.parse(JSON.st
 const deliverChanges = (batch: readonly MemoryChange[]): Promise<TallySummary> =>
   tally(asDelivered(batch), invocationContext({ functionName: 'tally' }).context);
 
-/**
- * Stage two: a batch of the tallies' feed to `aggregate`. Its summary is read from its log line
- * until the handler returns it as `tally` does.
- */
-async function deliver(batch: readonly TallyFeedDocument[]): Promise<Summary> {
-  const { context, logs } = invocationContext({ functionName: 'aggregate' });
-  await aggregate(asDelivered(batch), context);
-  const line = logs.find((log) => log.message.startsWith('aggregate: '));
-  return JSON.parse(line!.message.slice('aggregate: '.length)) as Summary;
-}
+/** Stage two: a batch of the tallies' feed to `aggregate`, which returns its summary. */
+const deliver = (batch: readonly TallyFeedDocument[]): Promise<Summary> =>
+  aggregate(asDelivered(batch), invocationContext({ functionName: 'aggregate' }).context);
 
 /** Stage one, clean: every lease of the dedup feed tallied in batches of `size`. */
 async function tallyAll(changes: readonly MemoryChange[], size = 150): Promise<void> {
