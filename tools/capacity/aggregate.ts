@@ -5,7 +5,7 @@
  * a counter a batch leaves unchanged (a redelivered tally) is not committed.
  */
 import { KB, REPLACE_FACTOR, RU_PER_INDEX_TERM } from './constants';
-import { counterDocumentBytes, documentedRu, fmt, zipf } from './helpers';
+import { counterDocumentBytes, documentedRu, feedBatch, fmt, zipf } from './helpers';
 import type { CapacityInputs } from './inputs';
 import type { Load } from './load';
 import { type Charge, chargeOf } from './operations';
@@ -51,7 +51,7 @@ export function modelAggregate(inputs: CapacityInputs, load: Load, tally: TallyM
   const { ru } = inputs;
   const leases = tally.aggregateLeases;
   const talliesPerLease = tally.talliesPerSecond / leases;
-  const batch = Math.max(1, Math.min(inputs.feedBatchSize, talliesPerLease * inputs.feedCycleSeconds));
+  const batch = feedBatch(inputs, talliesPerLease);
   const invocations = tally.talliesPerSecond / batch;
   const changesPerBatch = load.stored / Math.max(invocations, 1e-12);
   const commitsPerBatch = countersTouched(inputs, changesPerBatch);

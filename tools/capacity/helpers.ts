@@ -137,3 +137,12 @@ export function autoscaleMaxWithTtl(ruPerSecond: number, uncountedTtlRu: number,
   const withHeadroom = autoscaleMax(ruPerSecond, headroom);
   return uncountedTtlRu > 0 ? Math.max(withHeadroom, roundUpTo(ruPerSecond + uncountedTtlRu, AUTOSCALE_STEP)) : withHeadroom;
 }
+
+/**
+ * Items per change-feed invocation on one lease: what the lease receives between two polls, at least
+ * one and at most maxItemsPerInvocation. Both trigger stages (tally on the dedup feed, aggregate on
+ * the tallies feed) batch by this rule.
+ */
+export function feedBatch(inputs: { readonly feedBatchSize: number; readonly feedCycleSeconds: number }, ratePerLease: number): number {
+  return Math.max(1, Math.min(inputs.feedBatchSize, ratePerLease * inputs.feedCycleSeconds));
+}

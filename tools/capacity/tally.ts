@@ -1,7 +1,16 @@
 /** Stage one: the tally trigger reads the dedup feed and appends one tally per dedup partition present in a batch. */
 import { COSMOS_MAX_RU_PER_PARTITION, COSMOS_PHYSICAL_PARTITION_GB, GB, KB, REPLACE_FACTOR, RU_PER_INDEX_TERM } from './constants';
 import type { DedupModel } from './dedup';
-import { autoscaleMaxWithTtl, CURSOR_DOCUMENT_BYTES, documentedRu, expectedDistinct, fmt, tallyDocumentBytes, zipf } from './helpers';
+import {
+  autoscaleMaxWithTtl,
+  CURSOR_DOCUMENT_BYTES,
+  documentedRu,
+  expectedDistinct,
+  feedBatch,
+  fmt,
+  tallyDocumentBytes,
+  zipf,
+} from './helpers';
 import type { CapacityInputs } from './inputs';
 import type { Load } from './load';
 import { type Charge, chargeOf } from './operations';
@@ -51,7 +60,7 @@ export function modelTally(inputs: CapacityInputs, load: Load, dedup: DedupModel
   const leases = dedup.leases;
   // Detections hash evenly over DEDUP_PARTITIONS, and the partitions spread evenly over the leases.
   const perLeaseRate = load.stored / leases;
-  const batch = Math.max(1, Math.min(inputs.feedBatchSize, perLeaseRate * inputs.feedCycleSeconds));
+  const batch = feedBatch(inputs, perLeaseRate);
   const invocations = load.stored / batch;
   const partitionsPerLease = inputs.dedupPartitions / leases;
   const partitionsPerBatch = partitionsPerLease * (1 - (1 - 1 / partitionsPerLease) ** batch);
