@@ -73,7 +73,7 @@ function open(options: { counters?: (inner: CounterStore) => CounterStore; rows?
   };
 }
 
-function context(_harness: Harness, triggerMetadata: Record<string, unknown> = {}): InvocationContext {
+function context(triggerMetadata: Record<string, unknown> = {}): InvocationContext {
   invocation += 1;
   return new InvocationContext({
     invocationId: `fault-${invocation}`,
@@ -112,14 +112,14 @@ async function deliverToIngest(harness: Harness, batch: readonly Message[]): Pro
   await harness.store.database.unit(() =>
     ingest(
       batch.map((message) => message.body),
-      context(harness, metadata),
+      context(metadata),
     ),
   );
 }
 
 /** Stage one: a batch of changes to `tally`, in one store unit as the local pump runs it (or not, like two Function hosts). */
 async function deliverToTally(harness: Harness, documents: readonly ChangeDocument[], inUnit = true): Promise<void> {
-  const run = () => tally([...documents], context(harness));
+  const run = () => tally([...documents], context());
   const summary = await (inUnit ? harness.store.database.unit(run) : run());
   harness.conflictsRetried += summary.conflictsRetried;
 }
@@ -127,7 +127,7 @@ async function deliverToTally(harness: Harness, documents: readonly ChangeDocume
 /** Stage two: the tallies after sequence `from` (by default, every one not yet folded) to `aggregate`. */
 async function foldTallies(harness: Harness, options: { from?: number; inUnit?: boolean } = {}): Promise<void> {
   const tallies = await harness.store.tallies.readAfter(options.from ?? harness.folded, Number.MAX_SAFE_INTEGER);
-  const run = () => aggregate([...tallies], context(harness));
+  const run = () => aggregate([...tallies], context());
   const summary = await (options.inUnit === false ? run() : harness.store.database.unit(run));
   harness.conflictsRetried += summary.conflictsRetried;
   harness.folded = Math.max(harness.folded, tallies.at(-1)?._lsn ?? 0);
@@ -151,7 +151,7 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 
 async function served(harness: Harness, window: string): Promise<ServedRow[]> {
   const request = new HttpRequest({ method: 'GET', url: `http://localhost/api/top-items?top=1000&window=${window}` });
-  const response = await topItems(request, context(harness));
+  const response = await topItems(request, context());
   expect(response.status).toBe(200);
   return response.jsonBody as ServedRow[];
 }
@@ -320,7 +320,7 @@ describe('a crash between the counter commits and their rows write', () => {
         workerRowsCadence.reset();
         await refreshRowsTimer(
           { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } },
-          context(harness),
+          context(),
         );
         expect(await harness.store.counters.due()).toEqual([]);
         const rows = await harness.store.counters.rows();
