@@ -1,6 +1,6 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { chargesLine, requestMeter } from '../shared/charges';
-import { refreshRows, workerRowsCadence } from '../shared/pipeline/refreshRows';
+import { idleRowsCadence, refreshRows } from '../shared/pipeline/refreshRows';
 import { getServices } from './services';
 
 /**
@@ -14,7 +14,7 @@ export async function refreshRowsTimer(_timer: Timer, context: InvocationContext
   const { config } = services;
   const cadenceMs = config.rowsRefreshSeconds * 1000;
   const { result, charges } = await requestMeter.measure(() =>
-    workerRowsCadence.maybe(services.clock.now(), cadenceMs, () =>
+    idleRowsCadence.maybe(services.clock.now(), cadenceMs, () =>
       refreshRows({
         ...services,
         materializedTop: config.materializedTop,

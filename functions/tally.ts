@@ -2,6 +2,7 @@ import { app, type InvocationContext } from '@azure/functions';
 import { chargesLine, requestMeter } from '../shared/charges';
 import { decodeChanges } from '../shared/pipeline/changes';
 import { tallyChanges, type TallySummary } from '../shared/pipeline/tally';
+import { FEED_BATCH_MAX, FEED_CYCLE_SECONDS, pacedFeedHandler } from '../shared/pipeline/pacing';
 import { getServices } from './services';
 
 /**
@@ -30,8 +31,9 @@ app.cosmosDB('tally', {
   createLeaseContainerIfNotExists: false,
   startFromBeginning: true,
   // A tally per dedup partition per batch: bigger batches mean fewer, fuller tallies.
-  maxItemsPerInvocation: 1000,
+  maxItemsPerInvocation: FEED_BATCH_MAX,
   feedPollDelay: 1000,
   retry: { strategy: 'exponentialBackoff', maxRetryCount: -1, minimumInterval: { seconds: 2 }, maximumInterval: { minutes: 5 } },
-  handler: tally,
+  // The feed is read again as soon as a batch returns: holding small batches to a cycle keeps them full.
+  handler: pacedFeedHandler(tally, { cycleSeconds: FEED_CYCLE_SECONDS.tally, batchMax: FEED_BATCH_MAX }),
 });

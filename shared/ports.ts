@@ -61,13 +61,19 @@ export interface CounterCommit {
   readonly expectedEtag: string | null;
   /** Per-item time to live in seconds (hourly counters); undefined never expires. */
   readonly ttlSeconds?: number;
+  /**
+   * The counter's flat rows, when its rows are due to be refreshed: written with the counter in the
+   * same atomic write (only those that changed), which leaves the rows no longer due.
+   */
+  readonly rows?: readonly TopItemRow[];
 }
 
 export interface CounterStore {
   read(locationOid: Int64, windows: readonly CounterWindow[]): Promise<Map<CounterWindow, StoredCounter>>;
   /**
    * Writes the counter only if it still has `expectedEtag`; false if it lost a race. Marks its flat
-   * rows due, in the same write, so a crash before the rows are refreshed leaves them due, not wrong.
+   * rows due, in the same write, so a crash before the rows are refreshed leaves them due, not wrong;
+   * or, with `rows`, writes them too and leaves them written.
    */
   commit(commit: CounterCommit): Promise<boolean>;
   /** Counters of the given windows (every window when omitted), of one location or all. */
@@ -83,10 +89,20 @@ export interface DueRows {
   readonly written: readonly TopItemRow[];
 }
 
+export interface DueFilter {
+  /** Only counters last committed at or before this instant (ISO 8601): idle ones. */
+  readonly updatedBefore?: string;
+  /**
+   * Where the store keeps a per-worker cache of the counters it committed, answer from it without a
+   * query. What a cold cache misses (a restart), the timer's full query finds one cadence later.
+   */
+  readonly fromCache?: boolean;
+}
+
 /** The flat Power BI rows, refreshed from the counters on a cadence (see pipeline/refreshRows.ts). */
 export interface RowsStore {
-  /** Every counter whose rows are due. */
-  due(): Promise<DueRows[]>;
+  /** Counters whose rows are due. */
+  due(filter?: DueFilter): Promise<DueRows[]>;
   /**
    * Writes the rows that differ from `due.written` (and removes ranks that fell off), and clears the
    * counter's due mark, atomically, only if the counter still has `due.etag`. False when the counter

@@ -1,4 +1,11 @@
-import { type Contribution, type CounterWindow, contributionsByCounter, emptyCounter, foldContributions } from '../domain/counters';
+import {
+  type Contribution,
+  type CounterWindow,
+  contributionsByCounter,
+  emptyCounter,
+  foldContributions,
+  rowsOfCounter,
+} from '../domain/counters';
 import type { Int64 } from '../domain/ids';
 import { isRetained, ttlSecondsAt } from '../domain/retention';
 import type { Tally } from '../domain/tallies';
@@ -11,6 +18,8 @@ export interface AggregateDeps {
   readonly hourlyRetentionDays?: number;
   /** How many locations are committed at once. */
   readonly concurrency?: number;
+  /** When the rows are due (see refreshRows.ts): each commit writes its counter's top rows, this many. */
+  readonly rowsTop?: number;
 }
 
 export interface AggregateSummary {
@@ -22,6 +31,8 @@ export interface AggregateSummary {
   readonly conflictsRetried: number;
   /** Hour windows left out because they had already expired (their detections still count all-time). */
   readonly expiredHours: number;
+  /** Commits that wrote their counter's rows too (rowsTop set). */
+  readonly rowsWithCommits: number;
 }
 
 const MAX_ATTEMPTS = 20;
@@ -29,7 +40,8 @@ const MAX_ATTEMPTS = 20;
 /**
  * Stage two of aggregation (see domain/tallies.ts): fold a batch of tallies into the per-location
  * counters, committing each counter the batch touches and changes once (a counter the batch leaves
- * unchanged, such as a redelivery, is not written). The flat rows follow on a cadence (refreshRows.ts). Each counter carries a watermark per
+ * unchanged, such as a redelivery, is not written). The flat rows follow on a cadence (refreshRows.ts):
+ * with `rowsTop`, each commit carries its counter's rows. Each counter carries a watermark per
  * dedup partition, and each write is conditional on the etag it was computed from, so redelivered
  * and concurrent batches leave every count exact.
  */
@@ -39,6 +51,7 @@ export async function applyTallies(tallies: readonly Tally[], deps: AggregateDep
   let redelivered = 0;
   let conflictsRetried = 0;
   let expiredHours = 0;
+  let rowsWithCommits = 0;
   const retention = { hourlyDays: deps.hourlyRetentionDays ?? Number.POSITIVE_INFINITY };
 
   const commitLocation = async (locationOid: Int64, windows: Map<CounterWindow, Contribution[]>): Promise<void> => {
@@ -56,16 +69,19 @@ export async function applyTallies(tallies: readonly Tally[], deps: AggregateDep
           if (window === 'all') redelivered += fold.skipped;
           continue;
         }
+        const rows = deps.rowsTop === undefined ? undefined : rowsOfCounter(fold.state, deps.rowsTop);
         const committed = await deps.counters.commit({
           state: fold.state,
           expectedEtag: current?.etag ?? null,
           ttlSeconds: ttlSecondsAt(window, nowMs, retention),
+          ...(rows && { rows }),
         });
         if (!committed) {
           lost.set(window, windowContributions);
           conflictsRetried += 1;
           continue;
         }
+        if (rows) rowsWithCommits += 1;
         if (window === 'all') {
           counted += fold.applied;
           redelivered += fold.skipped;
@@ -100,5 +116,5 @@ export async function applyTallies(tallies: readonly Tally[], deps: AggregateDep
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, entries.length) }, worker));
   if (failure) throw failure.error;
-  return { tallies: tallies.length, counted, redelivered, conflictsRetried, expiredHours };
+  return { tallies: tallies.length, counted, redelivered, conflictsRetried, expiredHours, rowsWithCommits };
 }

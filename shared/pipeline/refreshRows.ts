@@ -9,6 +9,8 @@ export interface RefreshRowsDeps {
   readonly hourlyRetentionDays: number;
   /** Only counters last committed at least this long ago (ms): the idle flush leaves active ones to `aggregate`. */
   readonly settledMs?: number;
+  /** Take the due counters from the store's per-worker cache (`aggregate`, the single writer) rather than a query. */
+  readonly fromCache?: boolean;
   readonly concurrency?: number;
 }
 
@@ -26,14 +28,20 @@ export interface RefreshRowsSummary {
 /**
  * Writes the flat Power BI rows of every counter whose rows are due: a counter commit marks them due
  * in the same write, so a crash between a commit and its rows write leaves them due, and the next
- * refresh (one cadence later) repairs them. Each write is conditional on the counter's etag.
+ * refresh (one cadence later) repairs them. Each write is conditional on the counter's etag. The
+ * counters an `aggregate` batch commits while the cadence is due carry their rows themselves
+ * (aggregate.ts, `rowsTop`); this writes the others.
  */
 export async function refreshRows(deps: RefreshRowsDeps): Promise<RefreshRowsSummary> {
   const nowMs = deps.clock.now();
   const retention = { hourlyDays: deps.hourlyRetentionDays };
   const purged = deps.rows.purgeBefore ? await deps.rows.purgeBefore(oldestRetainedHour(nowMs, retention)) : 0;
   const settledBefore = nowMs - (deps.settledMs ?? 0);
-  const due = (await deps.rows.due()).filter(
+  const filter = {
+    ...(deps.settledMs !== undefined && { updatedBefore: new Date(settledBefore).toISOString() }),
+    ...(deps.fromCache && { fromCache: true }),
+  };
+  const due = (await deps.rows.due(filter)).filter(
     ({ state }) => isRetained(state.window, nowMs, retention) && Date.parse(state.updatedAt) <= settledBefore,
   );
   let written = 0;
@@ -77,5 +85,11 @@ export class RowsCadence {
   }
 }
 
-/** The cadence of this worker, shared by `aggregate` and the timer that flushes idle periods. */
+/** The cadence of this worker's `aggregate`: the batch that claims it commits with rows. */
 export const workerRowsCadence = new RowsCadence();
+
+/**
+ * The idle-flush timer's own cadence. Were it to share `aggregate`'s, a tick could claim a cadence
+ * that only writes idle counters, and the active counters' rows would wait for the next one.
+ */
+export const idleRowsCadence = new RowsCadence();

@@ -18,7 +18,7 @@ import { openLocalStore, type LocalStore, type ChangeDocument } from '../../loca
 import { refreshRowsTimer } from '../../functions/refreshRows';
 import { rowsOfCounter } from '../../shared/domain/counters';
 import type { CounterStore, RowsStore } from '../../shared/ports';
-import { workerRowsCadence } from '../../shared/pipeline/refreshRows';
+import { idleRowsCadence, workerRowsCadence } from '../../shared/pipeline/refreshRows';
 import { resetServices, useServices } from '../../functions/services';
 import type { Services } from '../../shared/services';
 import { DetectionGenerator } from '../../tools/lib/generator';
@@ -286,7 +286,7 @@ describe('a crash between the counter commits and their rows write', () => {
       let written = 0;
       const harness = open({
         rows: (inner) => ({
-          due: () => inner.due(),
+          due: (filter) => inner.due(filter),
           write: (due, rows, ttl) => {
             if (written >= crashAfter) return Promise.reject(new Error('simulated crash: the worker died before its rows write'));
             written += 1;
@@ -296,9 +296,15 @@ describe('a crash between the counter commits and their rows write', () => {
       });
       try {
         for (const batch of chunks(messages, 500)) await deliverToIngest(harness, batch);
-        // The rows cadence has elapsed: aggregate commits every counter, then dies in its rows refresh.
+        const [first, ...rest] = chunks(await allChanges(harness), 500);
+        // The cadence is due: the first batch's commits carry their rows. Within the cadence, commits
+        // leave their rows due; one cadence later the last batch commits with rows, and the worker
+        // dies in the refresh of the due counters that batch did not touch.
         workerRowsCadence.reset();
-        await deliverToAggregation(harness, await allChanges(harness));
+        await deliverToAggregation(harness, first!);
+        for (const part of rest.slice(0, -1)) await deliverToAggregation(harness, part);
+        (harness.services.clock as ManualClock).advance(TEST_CONFIG.rowsRefreshSeconds * 1000);
+        await deliverToAggregation(harness, rest.at(-1)!);
         expect(written).toBe(crashAfter);
         // The API reads the counters: exact at once.
         await expectExact(harness, generator);
@@ -318,6 +324,7 @@ describe('a crash between the counter commits and their rows write', () => {
         useServices({ ...harness.services, rows: harness.store.counters });
         (harness.services.clock as ManualClock).advance(TEST_CONFIG.rowsRefreshSeconds * 1000);
         workerRowsCadence.reset();
+        idleRowsCadence.reset();
         await refreshRowsTimer(
           { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } },
           context(),

@@ -29,6 +29,22 @@ async function registrationOf(file: string): Promise<unknown> {
   return options;
 }
 
+type FeedHandler = (documents: unknown[], context: unknown) => Promise<unknown>;
+
+/** The handler registered as `name` with the host, loaded with memory services in its own module registry. */
+async function registeredHandler(name: string): Promise<FeedHandler> {
+  const handlers = new Map<string, FeedHandler>();
+  await jest.isolateModulesAsync(async () => {
+    const { app } = await import('@azure/functions');
+    jest.spyOn(app, 'cosmosDB').mockImplementation((registeredName, registered) => {
+      handlers.set(registeredName, registered.handler as FeedHandler);
+    });
+    (await import('./support.js')).installMemoryServices();
+    await import(`../../functions/${name}.js`);
+  });
+  return handlers.get(name)!;
+}
+
 describe('tally and aggregate (Cosmos DB change-feed triggers)', () => {
   it('folds new detections into all-time and hourly counters, with their top rows', async () => {
     const services = installMemoryServices();
@@ -167,5 +183,26 @@ describe('tally and aggregate (Cosmos DB change-feed triggers)', () => {
       containerName: '%COSMOS_TALLIES_CONTAINER%',
       leaseContainerPrefix: 'aggregate-',
     });
+  });
+
+  it.each([
+    ['tally', 1],
+    ['aggregate', 2],
+  ])('holds a small batch of %s in Azure until %i s after it started', async (name, seconds) => {
+    const handler = await registeredHandler(name);
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      let done = false;
+      const run = handler([], invocationContext().context).then(() => {
+        done = true;
+      });
+      await jest.advanceTimersByTimeAsync(seconds * 1000 - 10);
+      expect(done).toBe(false);
+      await jest.advanceTimersByTimeAsync(10);
+      await run;
+      expect(done).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

@@ -6,6 +6,7 @@ import { ALL_TIME, isHourKey } from '../../domain/windows';
 import {
   type CounterCommit,
   type CounterStore,
+  type DueFilter,
   type DueRows,
   noMeter,
   type RequestMeter,
@@ -84,7 +85,7 @@ export class CosmosCounterStore implements CounterStore, RowsStore {
     return found;
   }
 
-  async commit({ state, expectedEtag, ttlSeconds }: CounterCommit): Promise<boolean> {
+  async commit({ state, expectedEtag, ttlSeconds, rows }: CounterCommit): Promise<boolean> {
     const { locationOid, window } = state;
     const key = cacheKey(locationOid, window);
     let previous: CounterDocument | undefined;
@@ -93,15 +94,15 @@ export class CosmosCounterStore implements CounterStore, RowsStore {
       if (known?.etag !== expectedEtag) return this.refused(key);
       previous = known.document;
     }
-    const document: CounterDocument = {
-      id: counterId(window),
-      type: 'counter',
-      ...stateFields(state),
+    if (rows) {
+      const written = previous ? writtenRows(previous) : [];
+      return this.writeWithRows(state, { etag: expectedEtag, written }, rows, ttlSeconds);
+    }
+    const document = counterDocument(state, ttlSeconds, {
       rowsDue: true,
       rowsItems: previous?.rowsItems ?? [],
       rowsLocation: previous?.rowsLocation ?? null,
-    };
-    if (ttlSeconds !== undefined) document.ttl = ttlSeconds;
+    });
     try {
       const response =
         expectedEtag === null
@@ -143,46 +144,59 @@ export class CosmosCounterStore implements CounterStore, RowsStore {
     return resources.filter((document) => !wanted || wanted.has(document.window)).map(stateOf);
   }
 
-  /** Counters whose rows lag: `rowsDue` is a top-level boolean, so the range index serves this query. */
-  async due(): Promise<DueRows[]> {
-    const query = "SELECT * FROM c WHERE c.type = 'counter' AND c.rowsDue = true";
-    const response = await this.container.items.query<CounterDocument>(query).fetchAll();
+  /**
+   * Counters whose rows lag. `fromCache` answers from this worker's cache (the counters it committed
+   * or read) without a query; otherwise `rowsDue` (a top-level boolean) and `updatedAt` are ranges
+   * the index serves, so the timer's query returns only the counters idle since `updatedBefore`.
+   */
+  async due(filter: DueFilter = {}): Promise<DueRows[]> {
+    if (filter.fromCache) {
+      return [...this.cache.values()]
+        .filter(({ document }) => document.rowsDue && (filter.updatedBefore === undefined || document.updatedAt <= filter.updatedBefore))
+        .map(({ document, etag }) => ({ state: stateOf(document), etag, written: writtenRows(document) }));
+    }
+    const parameters: SqlParameter[] = [];
+    let query = "SELECT * FROM c WHERE c.type = 'counter' AND c.rowsDue = true";
+    if (filter.updatedBefore !== undefined) {
+      query += ' AND c.updatedAt <= @updatedBefore';
+      parameters.push({ name: '@updatedBefore', value: filter.updatedBefore });
+    }
+    const response = await this.container.items.query<CounterDocument>({ query, parameters }).fetchAll();
     this.meter.record('counter_read', response.requestCharge);
     return response.resources.flatMap((document) => {
       if (!document._etag) return [];
       this.remember(cacheKey(document.locationOid, document.window), { document, etag: document._etag });
-      const written = rowsOfCounter(
-        { ...stateOf(document), location: document.rowsLocation ?? null, items: document.rowsItems ?? [] },
-        (document.rowsItems ?? []).length,
-      );
-      return [{ state: stateOf(document), etag: document._etag, written }];
+      return [{ state: stateOf(document), etag: document._etag, written: writtenRows(document) }];
     });
   }
 
-  async write(due: DueRows, rows: readonly TopItemRow[], ttlSeconds: number | undefined): Promise<boolean> {
-    const { state } = due;
+  write(due: DueRows, rows: readonly TopItemRow[], ttlSeconds: number | undefined): Promise<boolean> {
+    return this.writeWithRows(due.state, due, rows, ttlSeconds);
+  }
+
+  /**
+   * One transactional batch: the counter (created, or replaced if it still has `base.etag`) with its
+   * rows marked written, upserts of the rows that differ from `base.written`, and deletes of ranks
+   * that fell off. Recorded as a rows write whether it also carries a commit or not.
+   */
+  private async writeWithRows(
+    state: CounterState,
+    base: { readonly etag: string | null; readonly written: readonly TopItemRow[] },
+    rows: readonly TopItemRow[],
+    ttlSeconds: number | undefined,
+  ): Promise<boolean> {
     const { locationOid, window } = state;
-    const counter: CounterDocument = {
-      id: counterId(window),
-      type: 'counter',
-      ...stateFields(state),
+    const counter = counterDocument(state, ttlSeconds, {
       rowsDue: false,
       rowsItems: state.items.slice(0, rows.length).map((item) => ({ name: item.name, count: item.count })),
       rowsLocation: state.location,
-    };
-    if (ttlSeconds !== undefined) counter.ttl = ttlSeconds;
-    const operations: OperationInput[] = [
-      { operationType: 'Replace', partitionKey: locationOid, id: counter.id, ifMatch: due.etag, resourceBody: asJson(counter) },
-    ];
-    rows.forEach((row, index) => {
-      if (sameRow(due.written[index], row)) return;
-      const document: RowDocument = { id: rowId(window, row.item_rank), type: 'topItem', locationOid, ...row, updatedAt: state.updatedAt };
-      if (ttlSeconds !== undefined) document.ttl = ttlSeconds;
-      operations.push({ operationType: 'Upsert', partitionKey: locationOid, resourceBody: asJson(document) });
     });
-    for (let rank = rows.length + 1; rank <= due.written.length; rank += 1) {
-      operations.push({ operationType: 'Delete', partitionKey: locationOid, id: rowId(window, rank) });
-    }
+    const operations: OperationInput[] = [
+      base.etag === null
+        ? { operationType: 'Create', partitionKey: locationOid, resourceBody: asJson(counter) }
+        : { operationType: 'Replace', partitionKey: locationOid, id: counter.id, ifMatch: base.etag, resourceBody: asJson(counter) },
+      ...rowOperations(state, base.written, rows, ttlSeconds),
+    ];
     if (operations.length > MAX_BATCH_OPERATIONS) {
       throw new Error(
         `counter ${locationOid}/${window}: ${operations.length} operations exceed a transactional batch; lower MATERIALIZED_TOP below ${MAX_BATCH_OPERATIONS}`,
@@ -194,7 +208,8 @@ export class CosmosCounterStore implements CounterStore, RowsStore {
       operation: 'rows_write',
     });
     if (!outcome.committed) {
-      if (this.cache.get(key)?.etag === due.etag) this.cache.delete(key);
+      // Another commit of this worker may have cached a newer version meanwhile: keep that one.
+      if (base.etag === null || this.cache.get(key)?.etag === base.etag) this.cache.delete(key);
       return false;
     }
     if (outcome.eTag) this.remember(key, { document: counter, etag: outcome.eTag });
@@ -248,6 +263,42 @@ function windowCondition(windows: readonly CounterWindow[], parameters: SqlParam
 
 function cacheKey(locationOid: Int64, window: CounterWindow): string {
   return `${locationOid}|${window}`;
+}
+
+function counterDocument(
+  state: CounterState,
+  ttlSeconds: number | undefined,
+  rows: Pick<CounterDocument, 'rowsDue' | 'rowsItems' | 'rowsLocation'>,
+): CounterDocument {
+  const document: CounterDocument = { id: counterId(state.window), type: 'counter', ...stateFields(state), ...rows };
+  if (ttlSeconds !== undefined) document.ttl = ttlSeconds;
+  return document;
+}
+
+/** The rows the row documents hold now, rebuilt from the copy kept on the counter. */
+function writtenRows(document: CounterDocument): TopItemRow[] {
+  const items = document.rowsItems ?? [];
+  return rowsOfCounter({ ...stateOf(document), location: document.rowsLocation ?? null, items }, items.length);
+}
+
+function rowOperations(
+  state: CounterState,
+  written: readonly TopItemRow[],
+  rows: readonly TopItemRow[],
+  ttlSeconds: number | undefined,
+): OperationInput[] {
+  const { locationOid, window } = state;
+  const operations: OperationInput[] = [];
+  rows.forEach((row, index) => {
+    if (sameRow(written[index], row)) return;
+    const document: RowDocument = { id: rowId(window, row.item_rank), type: 'topItem', locationOid, ...row, updatedAt: state.updatedAt };
+    if (ttlSeconds !== undefined) document.ttl = ttlSeconds;
+    operations.push({ operationType: 'Upsert', partitionKey: locationOid, resourceBody: asJson(document) });
+  });
+  for (let rank = rows.length + 1; rank <= written.length; rank += 1) {
+    operations.push({ operationType: 'Delete', partitionKey: locationOid, id: rowId(window, rank) });
+  }
+  return operations;
 }
 
 function stateFields(state: CounterState): Omit<CounterDocument, 'id' | 'type' | 'rowsDue' | 'rowsItems' | 'rowsLocation' | '_etag'> {

@@ -158,6 +158,50 @@ describe('CosmosCounterStore rows write outcomes', () => {
   });
 });
 
+describe('CosmosCounterStore commits that carry rows, and the due counters', () => {
+  const state = counterState('1', 'all', [
+    { name: 'car', count: 2 },
+    { name: 'bus', count: 1 },
+  ]);
+
+  it('creates the counter and its rows in one transactional batch, recorded as a rows write, and leaves nothing due in its cache', async () => {
+    const fake = fakeTopItemsContainer([201, 201, 201]);
+    const meter = new ChargeMeter();
+    const store = new CosmosCounterStore(fake.container, meter);
+    const { result, charges } = await meter.measure(() => store.commit({ state, expectedEtag: null, rows: rowsOfCounter(state, 10) }));
+    expect(result).toBe(true);
+    expect(fake.batches).toEqual([
+      [
+        { operationType: 'Create', id: 'counter|all' },
+        { operationType: 'Upsert', id: 'row|all|1' },
+        { operationType: 'Upsert', id: 'row|all|2' },
+      ],
+    ]);
+    expect(charges).toEqual({ rows_write: { n: 1, ru: 3 } });
+    // The fake has no query: an answer from the cache sends no request.
+    expect(await store.due({ fromCache: true })).toEqual([]);
+  });
+
+  it('asks the service only for the due counters idle since the given time', async () => {
+    const queries: unknown[] = [];
+    const container = {
+      items: {
+        query: (spec: unknown) => {
+          queries.push(spec);
+          return { fetchAll: () => Promise.resolve({ resources: [], requestCharge: 2.5 }) };
+        },
+      },
+    } as unknown as Container;
+    expect(await new CosmosCounterStore(container).due({ updatedBefore: '2026-11-22T11:00:00.000Z' })).toEqual([]);
+    expect(queries).toEqual([
+      {
+        query: "SELECT * FROM c WHERE c.type = 'counter' AND c.rowsDue = true AND c.updatedAt <= @updatedBefore",
+        parameters: [{ name: '@updatedBefore', value: '2026-11-22T11:00:00.000Z' }],
+      },
+    ]);
+  });
+});
+
 describe('request charges of the dedup store', () => {
   it('records a create, a refused create and the read of the stored copy, each with its charge', async () => {
     const container = {

@@ -213,6 +213,63 @@ export function counterStoreContract(name: string, create: () => Promise<Counter
       expect(await store.list({ locationOid: '6' })).toEqual([second]);
     });
 
+    it('writes the rows with a commit that carries them, leaving nothing due, and only the rows that changed', async () => {
+      const { store, rows } = await create();
+      const first = counterState('7', '2026-11-22T10', [
+        { name: 'car', count: 3 },
+        { name: 'bus', count: 2 },
+        { name: 'van', count: 1 },
+      ]);
+      expect(await store.commit({ state: first, expectedEtag: null, rows: rowsOfCounter(first, 2) })).toBe(true);
+      expect((await rows('7')).map(rowFields).sort(byRank)).toEqual(rowsOfCounter(first, 2));
+      expect(await store.due()).toEqual([]);
+      const { etag } = (await store.read('7', ['2026-11-22T10'])).get('2026-11-22T10')!;
+      const second = counterState('7', '2026-11-22T10', [
+        { name: 'car', count: 3 },
+        { name: 'bus', count: 2 },
+        { name: 'van', count: 2 },
+      ]);
+      // Within the cadence a commit carries no rows: they fall due, and the next one with rows writes them.
+      expect(await store.commit({ state: second, expectedEtag: etag })).toBe(true);
+      expect((await store.due()).map((due) => due.state)).toEqual([second]);
+      const { etag: etag2 } = (await store.read('7', ['2026-11-22T10'])).get('2026-11-22T10')!;
+      const third = counterState('7', '2026-11-22T10', [
+        { name: 'car', count: 4 },
+        { name: 'bus', count: 2 },
+        { name: 'van', count: 2 },
+      ]);
+      expect(await store.commit({ state: third, expectedEtag: etag2, rows: rowsOfCounter(third, 3) })).toBe(true);
+      expect((await rows('7')).map(rowFields).sort(byRank)).toEqual(rowsOfCounter(third, 3));
+      expect(await store.due()).toEqual([]);
+    });
+
+    it('refuses a commit that carries rows when the counter moved on, writing neither', async () => {
+      const { store, rows } = await create();
+      const first = counterState('8', 'all', [{ name: 'car', count: 1 }]);
+      await store.commit({ state: first, expectedEtag: null, rows: rowsOfCounter(first, 10) });
+      const { etag } = (await store.read('8', ['all'])).get('all')!;
+      const second = counterState('8', 'all', [{ name: 'car', count: 2 }], { '0': 2 });
+      expect(await store.commit({ state: second, expectedEtag: etag })).toBe(true);
+      const stale = counterState('8', 'all', [{ name: 'bus', count: 9 }], { '0': 9 });
+      expect(await store.commit({ state: stale, expectedEtag: etag, rows: rowsOfCounter(stale, 10) })).toBe(false);
+      expect((await rows('8')).map(rowFields)).toEqual(rowsOfCounter(first, 10));
+      expect(await store.list({ locationOid: '8' })).toEqual([second]);
+    });
+
+    it('lists only the due counters idle since a time, when asked', async () => {
+      const { store } = await create();
+      const idle = { ...counterState('9', 'all', [{ name: 'car', count: 1 }]), updatedAt: '2026-11-22T11:00:00.000Z' };
+      const active = { ...counterState('10', 'all', [{ name: 'car', count: 1 }]), updatedAt: '2026-11-22T11:00:09.000Z' };
+      await store.commit({ state: idle, expectedEtag: null });
+      await store.commit({ state: active, expectedEtag: null });
+      const before = (filter: { updatedBefore: string; fromCache?: boolean }) =>
+        store.due(filter).then((due) => due.map((entry) => entry.state.locationOid).sort());
+      expect(await before({ updatedBefore: '2026-11-22T11:00:05.000Z' })).toEqual(['9']);
+      expect(await before({ updatedBefore: '2026-11-22T11:00:09.000Z' })).toEqual(['10', '9']);
+      // The writer's own view: the counters it committed, whether or not the store keeps a cache.
+      expect(await before({ updatedBefore: '2026-11-22T11:00:05.000Z', fromCache: true })).toEqual(['9']);
+    });
+
     it('leaves the rows alone when a commit is refused', async () => {
       const { store, rows } = await create();
       const first = counterState('4', 'all', [{ name: 'car', count: 1 }]);

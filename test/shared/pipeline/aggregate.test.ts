@@ -25,6 +25,7 @@ describe('applyTallies', () => {
       redelivered: 0,
       conflictsRetried: 0,
       expiredHours: 0,
+      rowsWithCommits: 0,
     });
     expect(await applyTallies([first, tallyOf([change(4)])], deps(counters))).toEqual({
       tallies: 2,
@@ -32,8 +33,21 @@ describe('applyTallies', () => {
       redelivered: 3,
       conflictsRetried: 0,
       expiredHours: 0,
+      rowsWithCommits: 0,
     });
     expect((await counters.list({ locationOid: '1', windows: ['all'] }))[0]).toMatchObject({ total: 3, watermarks: { '0': 4 } });
+  });
+
+  it("writes each committed counter's top rows with the commit when the rows are due, and none of a redelivery", async () => {
+    const counters = new InMemoryCounterStore();
+    const batch = tallyOf([change(1), change(2, '1', 'bus'), change(3, '2')]);
+    expect(await applyTallies([batch], { ...deps(counters), rowsTop: 1 })).toMatchObject({ counted: 3, rowsWithCommits: 4 });
+    expect(await counters.due()).toEqual([]);
+    expect(counters.rows('1').map((row) => [row.window, row.item_rank, row.item_name, row.item_count])).toEqual([
+      ['all', 1, 'bus', 1],
+      ['hour:2026-11-22T10', 1, 'bus', 1],
+    ]);
+    expect(await applyTallies([batch], { ...deps(counters), rowsTop: 1 })).toMatchObject({ redelivered: 3, rowsWithCommits: 0 });
   });
 
   it('commits each counter once per batch however many tallies and partitions touch it', async () => {

@@ -4,6 +4,7 @@ import type { TopItemRow } from '../../../shared/domain/ranking';
 import {
   type CounterCommit,
   type CounterStore,
+  type DueFilter,
   type DueRows,
   noMeter,
   type RequestMeter,
@@ -22,7 +23,7 @@ interface Slot {
 
 /**
  * The counter store in memory with the semantics the aggregator relies on: a commit writes the
- * counter and marks its rows due, only if the counter still has the etag it was computed from; a rows
+ * counter and marks its rows due (or writes them with it), only if the counter still has the etag it was computed from; a rows
  * write applies only while the counter keeps the etag it was computed from.
  * Tests can make it lose races and crash after a number of commits or rows writes.
  */
@@ -32,8 +33,10 @@ export class InMemoryCounterStore implements CounterStore, RowsStore {
   private racesToLose = 0;
   private crashAfter: number | undefined;
   private rowsCrashAfter: number | undefined;
-  /** Successful rows writes so far. */
+  /** Successful rows writes so far, with a commit or alone. */
   rowsWrites = 0;
+  /** Successful rows writes not carried by a commit (the refresh of counters a batch did not touch). */
+  rowsWritesAlone = 0;
   /** Counts the requests the Cosmos DB adapter would make. */
   meter: RequestMeter = noMeter;
   private readonly beforeCommitHooks: ((commit: CounterCommit) => Promise<void> | void)[] = [];
@@ -53,7 +56,7 @@ export class InMemoryCounterStore implements CounterStore, RowsStore {
   }
 
   async commit(commit: CounterCommit): Promise<boolean> {
-    this.meter.record('counter_commit', 0);
+    this.meter.record(commit.rows ? 'rows_write' : 'counter_commit', 0);
     for (const hook of this.beforeCommitHooks) await hook(commit);
     if (this.crashAfter !== undefined && this.commits >= this.crashAfter) {
       throw new Error(`simulated crash: the store went away after ${this.crashAfter} commits`);
@@ -70,11 +73,12 @@ export class InMemoryCounterStore implements CounterStore, RowsStore {
     this.slots.set(key, {
       state: structuredClone(commit.state),
       etag: `"v${this.version}"`,
-      rows: current?.rows ?? [],
-      rowsDue: true,
+      rows: commit.rows ? structuredClone([...commit.rows]) : (current?.rows ?? []),
+      rowsDue: !commit.rows,
       ttlSeconds: commit.ttlSeconds,
     });
     this.commits += 1;
+    if (commit.rows) this.rowsWrites += 1;
     return true;
   }
 
@@ -90,17 +94,18 @@ export class InMemoryCounterStore implements CounterStore, RowsStore {
     return Promise.resolve(structuredClone(states));
   }
 
-  due(): Promise<DueRows[]> {
-    this.meter.record('counter_read', 0);
+  due(filter: DueFilter = {}): Promise<DueRows[]> {
+    // Counted as the Cosmos DB adapter would send it: an answer from its cache is no request.
+    if (!filter.fromCache) this.meter.record('counter_read', 0);
     const due = [...this.slots.values()]
-      .filter((slot) => slot.rowsDue)
+      .filter((slot) => slot.rowsDue && (filter.updatedBefore === undefined || slot.state.updatedAt <= filter.updatedBefore))
       .map((slot) => ({ state: structuredClone(slot.state), etag: slot.etag, written: structuredClone(slot.rows) }));
     return Promise.resolve(due);
   }
 
   write(due: DueRows, rows: readonly TopItemRow[], ttlSeconds: number | undefined): Promise<boolean> {
     this.meter.record('rows_write', 0);
-    if (this.rowsCrashAfter !== undefined && this.rowsWrites >= this.rowsCrashAfter) {
+    if (this.rowsCrashAfter !== undefined && this.rowsWritesAlone >= this.rowsCrashAfter) {
       return Promise.reject(new Error(`simulated crash: the store went away after ${this.rowsCrashAfter} rows writes`));
     }
     const slot = this.slots.get(keyOf(due.state.locationOid, due.state.window));
@@ -110,6 +115,7 @@ export class InMemoryCounterStore implements CounterStore, RowsStore {
     slot.rowsDue = false;
     slot.ttlSeconds = ttlSeconds;
     this.rowsWrites += 1;
+    this.rowsWritesAlone += 1;
     return Promise.resolve(true);
   }
 
@@ -118,9 +124,12 @@ export class InMemoryCounterStore implements CounterStore, RowsStore {
     return this.slots.get(keyOf(locationOid, window))?.ttlSeconds;
   }
 
-  /** Every rows write after the first `count` more throws, as a process dying between commit and rows would. */
+  /**
+   * Every rows write not carried by a commit, after the first `count` more, throws: a process dying
+   * between the commits of a batch and the rows of the due counters it did not touch.
+   */
   crashAfterRowsWrites(count: number | undefined): void {
-    this.rowsCrashAfter = count === undefined ? undefined : this.rowsWrites + count;
+    this.rowsCrashAfter = count === undefined ? undefined : this.rowsWritesAlone + count;
   }
 
   /** The flat rows last written for each counter (what Power BI reads). */
