@@ -22,9 +22,14 @@ export interface AggregateModel {
   readonly commitsPerBatch: number;
   /** Counters committed per second, however the code records the request. */
   readonly commitsPerSecond: number;
-  /** Counters whose rows fall due in one ROWS_REFRESH_SECONDS: those any batch of the cadence touched. */
+  /**
+   * Seconds between two rows refreshes of a worker: the cadence is checked when a batch starts, so it is
+   * ROWS_REFRESH_SECONDS rounded up to whole batch intervals (the same, at the defaults).
+   */
+  readonly rowsCadenceSeconds: number;
+  /** Counters whose rows fall due in one cadence: those any batch of the cadence touched. */
   readonly dueCounters: number;
-  /** Of those, the counters the batch starting at the cadence touches: committed with their rows. */
+  /** Of those, the counters the batches starting at the cadence touch: committed with their rows. */
   readonly piggybacked: number;
   /** Commits per second that ride in a rows batch (rows_write), not in a counter_commit. */
   readonly piggybackedPerSecond: number;
@@ -70,10 +75,12 @@ export function modelAggregate(inputs: CapacityInputs, load: Load, tally: TallyM
   const commitsPerSecond = invocations * commitsPerBatch;
   // One aggregate lease is one writer per counter: no races. Only a split tallies container brings them back.
   const retryShare = Math.min(0.9, ((leases - 1) * ru.commitWindowSeconds) / Math.max(inputs.aggregateCycleSeconds, 0.001));
-  const refresh = inputs.rowsRefreshSeconds;
-  const dueCounters = inputs.flatRows ? countersTouched(inputs, load.stored * refresh) : 0;
-  const piggybacked = Math.min(dueCounters, commitsPerBatch);
-  const piggybackedPerSecond = Math.min(piggybacked / refresh, commitsPerSecond);
+  const batchInterval = leases / Math.max(invocations, 1e-12);
+  const rowsCadenceSeconds = Math.ceil(inputs.rowsRefreshSeconds / batchInterval - 1e-9) * batchInterval;
+  const dueCounters = inputs.flatRows ? countersTouched(inputs, load.stored * rowsCadenceSeconds) : 0;
+  // Each worker's batch at the cadence carries the counters it touches; several workers may share counters.
+  const piggybacked = Math.min(dueCounters, leases * commitsPerBatch);
+  const piggybackedPerSecond = piggybacked / rowsCadenceSeconds;
   const commitRequestsPerSecond = (commitsPerSecond - piggybackedPerSecond) * (1 + retryShare);
 
   const counterBytes = counterDocumentBytes(inputs.items, inputs.dedupPartitions, ru.systemPropertyBytes, inputs.materializedTop);
@@ -97,6 +104,7 @@ export function modelAggregate(inputs: CapacityInputs, load: Load, tally: TallyM
     changesPerBatch,
     commitsPerBatch,
     commitsPerSecond,
+    rowsCadenceSeconds,
     dueCounters,
     piggybacked,
     piggybackedPerSecond,

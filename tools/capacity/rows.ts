@@ -14,6 +14,9 @@ import type { CapacityInputs } from './inputs';
 import type { Load } from './load';
 import { type Charge, chargeOf } from './operations';
 
+/** The schedule of the rows timer (functions/refreshRows.ts); it queries at most once a ROWS_REFRESH_SECONDS. */
+const ROWS_TIMER_SECONDS = 5;
+
 export interface RowsModel {
   readonly rowBytes: number;
   readonly rowUpsertRu: number;
@@ -38,6 +41,8 @@ export interface RowsModel {
   readonly counterRead: Charge;
   readonly counterReadsPerSecond: number;
   readonly ruCounterReads: number;
+  /** Seconds between two rows refreshes of a worker (AggregateModel.rowsCadenceSeconds). */
+  readonly cadenceSeconds: number;
   readonly delaySeconds: number;
 }
 
@@ -61,7 +66,7 @@ export function rowsChangedBy(inputs: CapacityInputs, changes: number): number {
 
 export function modelRows(inputs: CapacityInputs, load: Load, aggregate: AggregateModel): RowsModel {
   const { ru } = inputs;
-  const refresh = inputs.rowsRefreshSeconds;
+  const refresh = aggregate.rowsCadenceSeconds;
   const rowBytes = rowDocumentBytes(ru.systemPropertyBytes);
   const rowUpsertRu = REPLACE_FACTOR * documentedRu('write', rowBytes / KB) + 2 * RU_PER_INDEX_TERM * ru.rowChangedTerms;
   const { dueCounters, piggybacked } = aggregate;
@@ -74,14 +79,14 @@ export function modelRows(inputs: CapacityInputs, load: Load, aggregate: Aggrega
     counterReplaceRu + rowsPerBatch * rowUpsertRu,
     `one transactional batch per due counter (charge = sum of its operations): the counter's replace ${fmt(counterReplaceRu, 2)} (for a counter the batch at the cadence touches, that replace is its commit) + ${fmt(rowsPerBatch, 2)} changed rows × upsert of an existing ${rowBytes} B row ${fmt(rowUpsertRu, 2)} (2 × documented write + ${ru.rowChangedTerms} index terms)`,
   );
-  // Every due counter's rows are written once per cadence; a commit riding with its rows retries with them.
+  // Every due counter's rows are written once a cadence; a commit riding with its rows retries with them.
   const batchesPerSecond = dueCounters / refresh + aggregate.piggybackedPerSecond * aggregate.retryShare;
   // Only the timer queries. Aggregate refreshes every counter it committed within a cadence and one cycle,
   // so the timer finds at most the counters of one aggregate cycle. A query page costs about the reads of
   // its documents ("1,000 items of 1 KB ≈ 1,000 RU"); per-partition overhead: no source.
   const timerQueryCounters = piggybacked;
   const dueQueryRu = timerQueryCounters * aggregate.pointReadRu;
-  const dueQueriesPerSecond = inputs.flatRows ? 1 / refresh : 0;
+  const dueQueriesPerSecond = inputs.flatRows ? 1 / Math.max(inputs.rowsRefreshSeconds, ROWS_TIMER_SECONDS) : 0;
   const counterReadsPerSecond = aggregate.readsPerSecond + dueQueriesPerSecond;
   const modelReadRu =
     counterReadsPerSecond > 0
@@ -111,11 +116,12 @@ export function modelRows(inputs: CapacityInputs, load: Load, aggregate: Aggrega
     counterRead,
     counterReadsPerSecond,
     ruCounterReads: counterReadsPerSecond * counterRead.ruPerRequest,
+    cadenceSeconds: refresh,
     delaySeconds: aggregate.delaySeconds + refresh,
   };
 }
 
 export const rowsBasis = (inputs: CapacityInputs, rows: RowsModel): string =>
   inputs.flatRows
-    ? `every ${inputs.rowsRefreshSeconds} s (ROWS_REFRESH_SECONDS), the rows changed since the last write: ${fmt(rows.rowsPerRefresh)} rows of ${fmt(rows.dueCounters)} due counters (expected top-${inputs.materializedTop} items hit, all-time, current and late hours), ${fmt(rows.piggybacked)} of them committed with their rows by the batch at the cadence and ${fmt(rows.separate)} written apart; on every commit it would be ${fmt(rows.rowWritesPerCommit)} rows/s`
+    ? `every ${fmt(rows.cadenceSeconds, 1)} s (ROWS_REFRESH_SECONDS ${inputs.rowsRefreshSeconds}, at the first aggregate batch due), the rows changed since the last write: ${fmt(rows.rowsPerRefresh)} rows of ${fmt(rows.dueCounters)} due counters (expected top-${inputs.materializedTop} items hit, all-time, current and late hours), ${fmt(rows.piggybacked)} of them committed with their rows by the batch at the cadence and ${fmt(rows.separate)} written apart; on every commit it would be ${fmt(rows.rowWritesPerCommit)} rows/s`
     : 'no flat rows (--no-flat-rows)';

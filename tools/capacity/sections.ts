@@ -267,7 +267,7 @@ function aggregateSection({ inputs, aggregate, rows }: Stages): Section {
         name: 'delay to the rows',
         value: rows.delaySeconds,
         unit: 's',
-        basis: `the counters' delay + ROWS_REFRESH_SECONDS ${inputs.rowsRefreshSeconds}; the API and OData read the counters`,
+        basis: `the counters' delay + the ${fmt(rows.cadenceSeconds, 1)} s rows cadence (ROWS_REFRESH_SECONDS ${inputs.rowsRefreshSeconds}); the API and OData read the counters`,
       },
     ],
   };
