@@ -151,7 +151,7 @@ param talliesMaxThroughput int = 3000
 
 @description('Autoscale ceiling of the top-items container in RU/s, a multiple of 1000.')
 @minValue(1000)
-param topItemsMaxThroughput int = 14000
+param topItemsMaxThroughput int = 10000
 
 // ---------------------------------------------------------------- Function App
 

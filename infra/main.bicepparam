@@ -18,7 +18,7 @@ param captureSizeLimitBytes = 314572800
 
 // Cosmos DB: autoscale ceilings in RU/s (each container scales between 10% and 100% of its ceiling).
 param dedupMaxThroughput = 106000
-param topItemsMaxThroughput = 14000
+param topItemsMaxThroughput = 10000
 param dedupTtlSeconds = 86400
 param dedupPartitions = 64
 // Tallies: at most 10,000 RU/s and well under 50 GB, so one physical partition (one aggregate lease);

@@ -57,7 +57,7 @@ describe('cosmos-charges of aggregate and the rows refresh', () => {
     expect(charges(timer.logs)).toEqual({ fn: 'refreshRows', stored: 0, ops: { counter_read: { n: 1, ru: 0 } } });
   });
 
-  it('keeps the idle-flush timer from taking aggregate\'s cadence: a tick just before a batch leaves its commits carrying rows', async () => {
+  it("keeps the idle-flush timer from taking aggregate's cadence: a tick just before a batch leaves its commits carrying rows", async () => {
     const services = installMemoryServices();
     await tally([change('1', 10, '1', 10)], invocationContext().context);
     workerRowsCadence.reset();

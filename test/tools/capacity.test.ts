@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { FEED_BATCH_MAX, FEED_CYCLE_SECONDS } from '../../shared/pipeline/pacing';
 import {
   type CapacityInputs,
   type CapacityResult,
@@ -9,6 +10,7 @@ import {
   DEFAULT_RU_ASSUMPTIONS,
   documentedRu,
   expectedDistinct,
+  feedBatch,
   inputsFromArgs,
   kqlModelRows,
   main,
@@ -195,10 +197,7 @@ describe('tally and aggregate stages', () => {
       0,
     );
     expect(figure(base, 'counter reads')).toBeLessThan(figure(base, 'counter commits') / 100);
-    expect(figure(base, 'topitems: counter commits')).toBeCloseTo(
-      figure(base, 'counter commits') * operation(base, 'counter_commit').ruPerRequest,
-      6,
-    );
+    expect(figure(base, 'topitems: counter commits')).toBeCloseTo(operation(base, 'counter_commit').ruPerSecond, 6);
     expect(figure(base, 'etag retries')).toBe(0);
     expect(basis(base, 'counter reads')).toMatch(/a read before every commit would cost [\d,]+ RU\/s/);
   });
@@ -224,9 +223,78 @@ describe('tally and aggregate stages', () => {
     expect(split.warnings.some((warning) => warning.includes('tallies container needs'))).toBe(true);
   });
 
-  it('sees the counters within two change-feed cycles', () => {
-    expect(base.totals.counterDelaySeconds).toBe(2);
-    expect(at({ feedCycleSeconds: 1.5 }).totals.counterDelaySeconds).toBe(3);
+  it('sees the counters within a tally cycle and an aggregate cycle', () => {
+    expect(base.totals.counterDelaySeconds).toBe(3);
+    expect(at({ feedCycleSeconds: 1.5 }).totals.counterDelaySeconds).toBe(3.5);
+    expect(at({ aggregateCycleSeconds: 1 }).totals.counterDelaySeconds).toBe(2);
+  });
+});
+
+describe('change-feed pacing: the cycles the code holds', () => {
+  it('takes its defaults from the constants the triggers pace by', () => {
+    expect(DEFAULT_INPUTS.feedCycleSeconds).toBe(FEED_CYCLE_SECONDS.tally);
+    expect(DEFAULT_INPUTS.aggregateCycleSeconds).toBe(FEED_CYCLE_SECONDS.aggregate);
+    expect(DEFAULT_INPUTS.feedBatchSize).toBe(FEED_BATCH_MAX);
+    expect(basis(base, 'tally batch')).toContain('pace the code holds');
+    expect(basis(base, 'aggregate batch')).toContain(`${FEED_CYCLE_SECONDS.aggregate} s aggregate cycle`);
+  });
+
+  it('batches what a lease receives in one cycle, at most maxItemsPerInvocation: a backlog is not held', () => {
+    expect(feedBatch(1000, 2, 64)).toBe(128);
+    expect(feedBatch(1000, 2, 5000)).toBe(1000);
+    expect(feedBatch(1000, 1, 0)).toBe(1);
+    const perLease = 9500 / figure(base, 'dedup leases');
+    expect(figure(base, 'tally batch')).toBeCloseTo(Math.min(FEED_BATCH_MAX, perLease * FEED_CYCLE_SECONDS.tally), 6);
+    expect(figure(base, 'aggregate batch')).toBeCloseTo(figure(base, 'tallies') * FEED_CYCLE_SECONDS.aggregate, 6);
+    expect(figure(base, 'aggregate batches')).toBeCloseTo(1 / FEED_CYCLE_SECONDS.aggregate, 6);
+    expect(figure(at({ aggregateCycleSeconds: 60 }), 'aggregate batch')).toBe(FEED_BATCH_MAX);
+  });
+
+  it('commits fewer counters the longer the aggregate cycle, since a batch folds more detections per counter', () => {
+    const everySecond = at({ aggregateCycleSeconds: 1 });
+    expect(figure(everySecond, 'counter commits')).toBeGreaterThan(figure(base, 'counter commits'));
+    expect(figure(everySecond, 'aggregate batches')).toBeCloseTo(1, 6);
+    expect(operation(everySecond, 'lease_write').requestsPerSecond).toBeGreaterThan(operation(base, 'lease_write').requestsPerSecond);
+  });
+});
+
+describe('commits riding with their rows at the cadence', () => {
+  const due = countersTouched(DEFAULT_INPUTS, 9500 * 10);
+  const perBatch = countersTouched(DEFAULT_INPUTS, 9500 * FEED_CYCLE_SECONDS.aggregate);
+
+  it('records the commits of the batch at each cadence as rows_write, the other commits as counter_commit', () => {
+    expect(perBatch).toBeLessThan(due);
+    expect(operation(base, 'counter_commit').requestsPerSecond).toBeCloseTo(figure(base, 'counter commits') - perBatch / 10, 6);
+    expect(operation(base, 'rows_write').requestsPerSecond).toBeCloseTo(due / 10, 6);
+    expect(basis(base, 'row writes')).toContain(`${Math.round(perBatch)} of them committed with their rows`);
+    expect(basis(base, 'row writes')).toContain(`${Math.round(due - perBatch)} written apart`);
+  });
+
+  it('pays the counter replace of a counter riding with its rows once', () => {
+    const commitRu = operation(base, 'counter_commit').ruPerRequest;
+    const rowsRu = operation(base, 'rows_write').ruPerSecond;
+    const commitsRu = operation(base, 'counter_commit').ruPerSecond;
+    expect(commitsRu + rowsRu).toBeCloseTo(
+      (figure(base, 'counter commits') - perBatch / 10) * commitRu +
+        (due / 10) * commitRu +
+        figure(base, 'row writes') * figure(base, 'row upsert'),
+      6,
+    );
+  });
+
+  it('commits every counter as counter_commit without rows, and piggybacks at most the due counters', () => {
+    const noRows = at({ flatRows: false });
+    expect(operation(noRows, 'counter_commit').requestsPerSecond).toBeCloseTo(figure(noRows, 'counter commits'), 6);
+    expect(operation(noRows, 'rows_write').requestsPerSecond).toBe(0);
+    // A cadence is checked when a batch starts: a 1 s cadence falls due at every 2 s batch, which carries all its counters' rows.
+    const fast = at({ rowsRefreshSeconds: 1 });
+    expect(operation(fast, 'counter_commit').requestsPerSecond).toBeCloseTo(0, 6);
+    expect(operation(fast, 'rows_write').requestsPerSecond).toBeCloseTo(figure(fast, 'counter commits'), 6);
+    expect(figure(fast, 'delay to the rows')).toBe(3 + 2);
+    // A 3 s cadence is reached at the second batch after the last refresh: every 4 s.
+    const odd = at({ rowsRefreshSeconds: 3 });
+    expect(operation(odd, 'rows_write').requestsPerSecond).toBeCloseTo(countersTouched(DEFAULT_INPUTS, 9500 * 4) / 4, 6);
+    expect(operation(odd, 'counter_commit').requestsPerSecond).toBeCloseTo(figure(odd, 'counter commits') - perBatch / 4, 6);
   });
 });
 
@@ -254,19 +322,19 @@ describe('Power BI rows on a cadence', () => {
     expect(figure(slow, 'counter commits')).toBeCloseTo(figure(base, 'counter commits'), 6);
   });
 
-  it('queries the due counters twice a cadence (aggregate and the timer), reading each due counter', () => {
+  it('queries only in the timer, once a cadence at most, returning at most the counters of one aggregate cycle', () => {
     const read = operation(base, 'counter_read');
     const pointReads = figure(base, 'counter reads');
-    expect(read.requestsPerSecond).toBeCloseTo(pointReads + 2 / 10, 6);
-    const dueQueryRu = countersTouched(DEFAULT_INPUTS, 9500 * 10) * documentedRu('read', figure(base, 'counter document') / 1024);
-    expect(read.ruPerSecond).toBeCloseTo(
-      (pointReads + 0) * documentedRu('read', figure(base, 'counter document') / 1024) + 0.2 * dueQueryRu,
-      6,
-    );
+    const pointReadRu = documentedRu('read', figure(base, 'counter document') / 1024);
+    expect(read.requestsPerSecond).toBeCloseTo(pointReads + 1 / 10, 6);
+    const timerQueryRu = countersTouched(DEFAULT_INPUTS, 9500 * FEED_CYCLE_SECONDS.aggregate) * pointReadRu;
+    expect(read.ruPerSecond).toBeCloseTo(pointReads * pointReadRu + 0.1 * timerQueryRu, 6);
+    expect(read.basis).toContain('an upper bound');
+    expect(operation(at({ flatRows: false }), 'counter_read').requestsPerSecond).toBeCloseTo(pointReads, 6);
   });
 
   it('adds the cadence to the rows delay, not to the counters', () => {
-    expect(figure(base, 'delay to the rows')).toBe(12);
+    expect(figure(base, 'delay to the rows')).toBe(13);
     expect(figure(at({ flatRows: false }), 'row writes')).toBe(0);
   });
 });
@@ -416,6 +484,8 @@ describe('command line', () => {
       '30',
       '--cameras-per-post',
       '1',
+      '--aggregate-cycle-seconds',
+      '3',
       '--region-prices',
       'cosmosAutoscalePer100RuHour=0.02,region="West Europe"',
     ]);
@@ -424,6 +494,8 @@ describe('command line', () => {
     expect(inputs.ru.provisionTtlDeletes).toBe(true);
     expect(inputs.rowsRefreshSeconds).toBe(30);
     expect(inputs.camerasPerPost).toBe(1);
+    expect(inputs.aggregateCycleSeconds).toBe(3);
+    expect(inputsFromArgs([]).inputs.aggregateCycleSeconds).toBe(FEED_CYCLE_SECONDS.aggregate);
     expect(inputs.prices.cosmosAutoscalePer100RuHour).toBe(0.02);
     expect(inputs.prices.region).toBe('West Europe');
   });

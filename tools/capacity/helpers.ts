@@ -139,10 +139,12 @@ export function autoscaleMaxWithTtl(ruPerSecond: number, uncountedTtlRu: number,
 }
 
 /**
- * Items per change-feed invocation on one lease: what the lease receives between two polls, at least
- * one and at most maxItemsPerInvocation. Both trigger stages (tally on the dedup feed, aggregate on
- * the tallies feed) batch by this rule.
+ * Items per change-feed invocation on one lease: what the lease receives in one cycle, at least one and
+ * at most maxItemsPerInvocation. The processor reads again as soon as a handler returns while its feed
+ * has changes (it waits feedPollDelay only after an empty read), so the cycle is the one the handler
+ * holds: a batch smaller than maxItemsPerInvocation returns no earlier than a cycle after it started.
+ * Both trigger stages (tally on the dedup feed, aggregate on the tallies feed) batch by this rule.
  */
-export function feedBatch(inputs: { readonly feedBatchSize: number; readonly feedCycleSeconds: number }, ratePerLease: number): number {
-  return Math.max(1, Math.min(inputs.feedBatchSize, ratePerLease * inputs.feedCycleSeconds));
+export function feedBatch(batchMax: number, cycleSeconds: number, ratePerLease: number): number {
+  return Math.max(1, Math.min(batchMax, ratePerLease * cycleSeconds));
 }

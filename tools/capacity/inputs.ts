@@ -2,6 +2,7 @@
  * What the model is told: the load, the code's and the Bicep's settings, the RU assumptions no public
  * source fixes, and unit prices. The defaults describe what the code and infra/main.bicepparam do.
  */
+import { FEED_BATCH_MAX, FEED_CYCLE_SECONDS } from '../../shared/pipeline/pacing';
 import type { MeasuredCharges } from './operations';
 
 export interface Prices {
@@ -130,10 +131,15 @@ export interface CapacityInputs {
   readonly rowsRefreshSeconds: number;
   /** HOURLY_RETENTION_DAYS: per-item TTL of hourly counters and their rows; all-time counters never expire. */
   readonly hourlyRetentionDays: number;
-  /** maxItemsPerInvocation of both Cosmos DB triggers. */
+  /** maxItemsPerInvocation of both Cosmos DB triggers (FEED_BATCH_MAX). */
   readonly feedBatchSize: number;
-  /** Time between two change-feed batches of one lease that keeps up (feedPollDelay 1 s once drained). */
+  /**
+   * The tally cycle: a `tally` batch smaller than maxItemsPerInvocation returns no earlier than this after
+   * it started (FEED_CYCLE_SECONDS.tally), so a lease that keeps up takes one batch per cycle.
+   */
   readonly feedCycleSeconds: number;
+  /** The aggregate cycle, held the same way by `aggregate` (FEED_CYCLE_SECONDS.aggregate). */
+  readonly aggregateCycleSeconds: number;
   readonly instanceMemoryMb: number;
   readonly httpEventsPerInstance: number;
   readonly ingestEventsPerInstance: number;
@@ -174,8 +180,9 @@ export const DEFAULT_INPUTS: CapacityInputs = {
   flatRows: true,
   rowsRefreshSeconds: 10,
   hourlyRetentionDays: 90,
-  feedBatchSize: 1000,
-  feedCycleSeconds: 1,
+  feedBatchSize: FEED_BATCH_MAX,
+  feedCycleSeconds: FEED_CYCLE_SECONDS.tally,
+  aggregateCycleSeconds: FEED_CYCLE_SECONDS.aggregate,
   instanceMemoryMb: 2048,
   httpEventsPerInstance: 5000,
   ingestEventsPerInstance: 2500,

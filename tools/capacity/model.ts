@@ -98,7 +98,7 @@ function operationRows(stages: Stages): OperationRow[] {
     ...dedupRows(row, load.stored, load.duplicates, dedup),
     ...tallyRows(row, tally),
     row(rows.counterRead, 'topitems', true, rows.counterReadsPerSecond),
-    row(aggregate.commit, 'topitems', true, aggregate.commitsPerSecond * (1 + aggregate.retryShare)),
+    row(aggregate.commit, 'topitems', true, aggregate.commitRequestsPerSecond),
     row(rows.write, 'topitems', true, rows.batchesPerSecond),
     row(topItems.metrics, 'topitems', true, topItems.metricsPatches),
     row(topItems.query, 'topitems', false, topItems.queriesPerSecond),

@@ -171,7 +171,7 @@ function tallySection({ inputs, dedup, tally }: Stages): Section {
         name: 'tally batch',
         value: tally.batch,
         unit: 'changes',
-        basis: `min(maxItemsPerInvocation ${inputs.feedBatchSize}, ${fmt(tally.perLeaseRate)} changes/s per lease × ${inputs.feedCycleSeconds} s between batches)`,
+        basis: `min(maxItemsPerInvocation ${inputs.feedBatchSize}, ${fmt(tally.perLeaseRate)} changes/s per lease × the ${inputs.feedCycleSeconds} s tally cycle: the pace the code holds, a smaller batch returns no earlier than a cycle after it started)`,
       },
       {
         name: 'tally batches',
@@ -210,7 +210,7 @@ function aggregateSection({ inputs, aggregate, rows }: Stages): Section {
         name: 'aggregate batch',
         value: aggregate.batch,
         unit: 'tallies',
-        basis: `min(maxItemsPerInvocation ${inputs.feedBatchSize}, ${fmt(aggregate.talliesPerLease)} tallies/s per lease × ${inputs.feedCycleSeconds} s between batches)`,
+        basis: `min(maxItemsPerInvocation ${inputs.feedBatchSize}, ${fmt(aggregate.talliesPerLease)} tallies/s per lease × the ${inputs.aggregateCycleSeconds} s aggregate cycle: the pace the code holds, a smaller batch returns no earlier than a cycle after it started)`,
       },
       {
         name: 'aggregate batches',
@@ -228,7 +228,7 @@ function aggregateSection({ inputs, aggregate, rows }: Stages): Section {
         name: 'counter commits',
         value: aggregate.commitsPerSecond,
         unit: 'commits/s',
-        basis: 'each counter a batch changes, once per batch; the counters stay exact on every batch',
+        basis: `each counter a batch changes, once per batch; the counters stay exact on every batch. ${fmt(aggregate.piggybackedPerSecond, 1)}/s ride with their rows (rows_write): the batch at each cadence; ${fmt(aggregate.commitRequestsPerSecond, 1)}/s are counter_commit`,
       },
       {
         name: 'unchanged counters skipped',
@@ -248,26 +248,26 @@ function aggregateSection({ inputs, aggregate, rows }: Stages): Section {
         unit: 'share of commits',
         basis: oneWriter
           ? 'one writer per counter: no race to lose'
-          : `${aggregate.leases} writers fold the same counters; a race is lost when another commits within ${inputs.ru.commitWindowSeconds} s of a ${inputs.feedCycleSeconds} s cycle`,
+          : `${aggregate.leases} writers fold the same counters; a race is lost when another commits within ${inputs.ru.commitWindowSeconds} s of a ${inputs.aggregateCycleSeconds} s cycle`,
       },
       {
         name: 'aggregation per stored detection',
         value: aggregate.ruPerStoredDetection,
         unit: 'RU',
-        basis: 'counter commits / stored detections (rows, counter reads and tallies apart)',
+        basis: 'counter_commit RU/s / stored detections (commits riding with rows, rows, counter reads and tallies apart)',
       },
       { name: 'row writes', value: rows.rowWritesPerSecond, unit: 'rows/s', basis: rowsBasis(inputs, rows) },
       {
         name: 'delay to the counters',
         value: aggregate.delaySeconds,
         unit: 's',
-        basis: `two change-feed hops, each up to ${inputs.feedCycleSeconds} s between batches (feedPollDelay once a lease has drained its feed); processing time not included`,
+        basis: `two change-feed hops, up to one cycle each: tally ${inputs.feedCycleSeconds} s + aggregate ${inputs.aggregateCycleSeconds} s (the pace the code holds); processing time not included`,
       },
       {
         name: 'delay to the rows',
         value: rows.delaySeconds,
         unit: 's',
-        basis: `the counters' delay + ROWS_REFRESH_SECONDS ${inputs.rowsRefreshSeconds}; the API and OData read the counters`,
+        basis: `the counters' delay + the ${fmt(rows.cadenceSeconds, 1)} s rows cadence (ROWS_REFRESH_SECONDS ${inputs.rowsRefreshSeconds}); the API and OData read the counters`,
       },
     ],
   };
@@ -415,19 +415,19 @@ function throughputSection(stages: Stages): Section {
         name: 'topitems: counter commits',
         value: aggregate.ruCommits,
         unit: 'RU/s',
-        basis: `${fmt(aggregate.commitsPerSecond, 1)} commits/s × ${fmt(aggregate.commit.ruPerRequest, 2)} RU × ${fmt(1 + aggregate.retryShare, 2)}, no read before a commit (warm cache)`,
+        basis: `(${fmt(aggregate.commitsPerSecond, 1)} commits/s − ${fmt(aggregate.piggybackedPerSecond, 1)}/s riding with rows) × ${fmt(aggregate.commit.ruPerRequest, 2)} RU × ${fmt(1 + aggregate.retryShare, 2)}, no read before a commit (warm cache)`,
       },
       {
         name: 'topitems: counter reads',
         value: rows.ruCounterReads,
         unit: 'RU/s',
-        basis: `${fmt(aggregate.readsPerSecond, 2)} cache misses/s and ${fmt(rows.dueQueriesPerSecond, 1)} due-counter queries/s, ${fmt(rows.ruCounterReads)} RU/s`,
+        basis: `${fmt(aggregate.readsPerSecond, 2)} cache misses/s and at most ${fmt(rows.dueQueriesPerSecond, 1)} timer queries/s of ≤ ${fmt(rows.timerQueryCounters)} settled due counters (aggregate takes its due counters from its cache), ${fmt(rows.ruCounterReads)} RU/s`,
       },
       {
         name: 'topitems: rows',
         value: rows.ruRows,
         unit: 'RU/s',
-        basis: `${fmt(rows.batchesPerSecond, 1)} counters/s × ${fmt(rows.write.ruPerRequest, 2)} RU (their replace and ${fmt(rows.rowWritesPerSecond, 1)} row upserts/s)`,
+        basis: `${fmt(rows.batchesPerSecond, 1)} counters/s (${fmt(rows.piggybacked)} a cadence committed with their rows, ${fmt(rows.separate)} apart) × ${fmt(rows.write.ruPerRequest, 2)} RU (their replace and ${fmt(rows.rowWritesPerSecond, 1)} row upserts/s)`,
       },
       {
         name: 'topitems: metrics patches',

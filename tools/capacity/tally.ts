@@ -60,7 +60,7 @@ export function modelTally(inputs: CapacityInputs, load: Load, dedup: DedupModel
   const leases = dedup.leases;
   // Detections hash evenly over DEDUP_PARTITIONS, and the partitions spread evenly over the leases.
   const perLeaseRate = load.stored / leases;
-  const batch = feedBatch(inputs, perLeaseRate);
+  const batch = feedBatch(inputs.feedBatchSize, inputs.feedCycleSeconds, perLeaseRate);
   const invocations = load.stored / batch;
   const partitionsPerLease = inputs.dedupPartitions / leases;
   const partitionsPerBatch = partitionsPerLease * (1 - (1 - 1 / partitionsPerLease) ** batch);
