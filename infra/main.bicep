@@ -147,7 +147,7 @@ param talliesTtlSeconds int = 43200
 @description('Autoscale ceiling of the tallies container in RU/s, a multiple of 1000. At most 10,000, so that it stays one physical partition: one lease, one writer per counter.')
 @minValue(1000)
 @maxValue(10000)
-param talliesMaxThroughput int = 3000
+param talliesMaxThroughput int = 2000
 
 @description('Autoscale ceiling of the top-items container in RU/s, a multiple of 1000.')
 @minValue(1000)

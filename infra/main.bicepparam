@@ -23,7 +23,7 @@ param dedupTtlSeconds = 86400
 param dedupPartitions = 64
 // Tallies: at most 10,000 RU/s and well under 50 GB, so one physical partition (one aggregate lease);
 // the TTL must outlast the longest the aggregate stage can fall behind.
-param talliesMaxThroughput = 3000
+param talliesMaxThroughput = 2000
 param talliesTtlSeconds = 43200
 
 // Aggregation: Power BI rows written every 10 s; hourly counters and rows kept 90 days.

@@ -156,6 +156,39 @@ describe('CosmosTallyStore documents', () => {
   });
 });
 
+describe('CosmosTallyStore cursor cache', () => {
+  const change = (sequence: number) => ({
+    partition: '6',
+    sequence,
+    detectionOid: String(sequence),
+    locationOid: '1',
+    location: null,
+    itemName: 'car',
+    timestampMs: Date.UTC(2026, 10, 22, 10),
+  });
+
+  it('reads a cursor once, appends from the cursor it wrote, and reads again after another writer moved it', async () => {
+    const container = await freshContainer('tallies');
+    const meter = new ChargeMeter();
+    const store = new CosmosTallyStore(container, meter);
+    const requests = async (run: () => Promise<unknown>) => (await meter.measure(run)).charges.tally_append?.n ?? 0;
+
+    let cursor = await store.cursor('6');
+    expect(await requests(() => store.append(tallyOf([change(1)]), cursor.etag))).toBe(1);
+    expect(await requests(async () => (cursor = await store.cursor('6')))).toBe(0);
+    expect(cursor.lastSequence).toBe(1);
+    expect(await store.append(tallyOf([change(2)]), cursor.etag)).toBe(true);
+
+    // Another worker took the lease and moved the cursor: the cached one is refused, then read again.
+    const other = new CosmosTallyStore(container);
+    expect(await other.append(tallyOf([change(3)]), (await other.cursor('6')).etag)).toBe(true);
+    const stale = await store.cursor('6');
+    expect(await store.append(tallyOf([change(3), change(4)]), stale.etag)).toBe(false);
+    expect(await requests(async () => (cursor = await store.cursor('6')))).toBe(1);
+    expect(cursor.lastSequence).toBe(3);
+  });
+});
+
 describe('CosmosDedupStore documents', () => {
   it('stores the record under id = detection oid in its pk, with the configured TTL', async () => {
     const container = await freshContainer('dedup');

@@ -93,13 +93,16 @@ describe('no per-operation charge is cheaper than the documented figures it rest
     expect(operation(base, name).ruPerRequest).toBeGreaterThanOrEqual(ru - 0.01);
   });
 
-  it('keeps the tally append (cursor read, then the batch of a create and a replace, 2× an insert) at its documented parts', () => {
+  it('keeps the tally append (a batch of a create and a replace, 2× an insert; a cursor read after a restart) at its documented parts', () => {
     const tallyKb = figure(base, 'tally document') / 1024;
     const cursorKb = 240 / 1024;
     const append = operation(base, 'tally_append');
-    expect(append.requestsPerSecond).toBeCloseTo(2 * figure(base, 'tallies'), 6);
-    expect(append.ruPerRequest * 2).toBeCloseTo(
-      documentedRu('read', cursorKb) + documentedRu('write', tallyKb) + 2 * documentedRu('write', cursorKb),
+    const tallies = figure(base, 'tallies');
+    // One restart per hour empties the cursor cache of every dedup partition: 64 reads an hour.
+    const cursorReads = 64 / 3600;
+    expect(append.requestsPerSecond).toBeCloseTo(tallies + cursorReads, 6);
+    expect(append.ruPerRequest * (tallies + cursorReads)).toBeCloseTo(
+      tallies * (documentedRu('write', tallyKb) + 2 * documentedRu('write', cursorKb)) + cursorReads * documentedRu('read', cursorKb),
       6,
     );
   });

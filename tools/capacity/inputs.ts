@@ -70,7 +70,7 @@ export interface RuAssumptions {
   readonly commitWindowSeconds: number;
   /** A patch operation's base charge per operation ("Understand request unit consumption", patch example). */
   readonly patchBaseRuPerOperation: number;
-  /** Restarts of the aggregate worker per hour: each empties its counter cache (assumption). */
+  /** Restarts of a tally or aggregate worker per hour: each empties its cache of cursors or counters (assumption). */
   readonly aggregateRestartsPerHour: number;
   /** Share of aggregate batches redelivered (their counters unchanged, so not committed). Assumption. */
   readonly redeliveredShare: number;

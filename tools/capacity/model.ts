@@ -121,7 +121,7 @@ function dedupRows(row: RowOf, stored: number, duplicates: number, dedup: DedupM
 
 function tallyRows(row: RowOf, tally: TallyModel): OperationRow[] {
   return [
-    row(tally.append, 'tallies', true, 2 * tally.talliesPerSecond),
+    row(tally.append, 'tallies', true, tally.appendRequestsPerSecond),
     row(tally.feedRead, 'tallies', false, tally.talliesPerSecond),
     row(tally.ttlDelete, 'tallies', false, tally.talliesPerSecond),
   ];

@@ -32,6 +32,8 @@ export interface TallyModel {
   readonly append: Charge;
   readonly feedRead: Charge;
   readonly ttlDelete: Charge;
+  /** Requests recorded as tally_append: a batch per tally, and a cursor read per partition after each restart. */
+  readonly appendRequestsPerSecond: number;
   readonly ruAppends: number;
   readonly ruFeed: number;
   readonly ttlDeleteRu: number;
@@ -75,12 +77,15 @@ export function modelTally(inputs: CapacityInputs, load: Load, dedup: DedupModel
   const cursorReplaceRu = REPLACE_FACTOR * documentedRu('write', cursorBytes / KB);
   const cursorReadRu = documentedRu('read', cursorBytes / KB);
   const batchRu = createRu + cursorReplaceRu;
-  // The code records the cursor read and the batch that is conditional on it both as tally_append.
+  // The worker keeps the cursor it wrote (one writer per dedup partition): a cursor is read only when
+  // a restart has emptied that cache. The code records those reads and the batches as tally_append.
+  const cursorReadsPerSecond = (inputs.dedupPartitions * ru.aggregateRestartsPerHour) / 3600;
+  const appendRequestsPerSecond = talliesPerSecond + cursorReadsPerSecond;
   const append = chargeOf(
     inputs,
     'tally_append',
-    (cursorReadRu + batchRu) / 2,
-    `two requests per tally, averaged: a point read of the partition's ${cursorBytes} B cursor (${fmt(cursorReadRu, 2)}) and a transactional batch (charge = sum of its operations) of the ${fmt(kb, 1)} KB tally's create (${fmt(createRu, 2)}, documented write interpolated) and the cursor's conditional replace (${fmt(cursorReplaceRu, 2)}, about 2× an insert)`,
+    (talliesPerSecond * batchRu + cursorReadsPerSecond * cursorReadRu) / Math.max(appendRequestsPerSecond, 1e-12),
+    `a transactional batch per tally (charge = sum of its operations): the ${fmt(kb, 1)} KB tally's create (${fmt(createRu, 2)}, documented write interpolated) and the cursor's conditional replace (${fmt(cursorReplaceRu, 2)}, about 2× an insert); plus ${fmt(cursorReadsPerSecond, 3)} point reads/s of a ${cursorBytes} B cursor (${fmt(cursorReadRu, 2)}) after ${ru.aggregateRestartsPerHour} worker restart(s) per hour (the worker keeps the cursor it wrote), averaged`,
   );
   const feedRead = chargeOf(
     inputs,
@@ -89,7 +94,7 @@ export function modelTally(inputs: CapacityInputs, load: Load, dedup: DedupModel
     'the aggregate trigger reading the tallies feed: about a point read of each tally and of at most one cursor version; invisible to the code',
   );
   const ttlDelete = chargeOf(inputs, 'tallies_ttl_delete', createRu, 'a delete of the tally, about its create');
-  const ruAppends = 2 * talliesPerSecond * append.ruPerRequest;
+  const ruAppends = appendRequestsPerSecond * append.ruPerRequest;
   const ruFeed = talliesPerSecond * feedRead.ruPerRequest;
   const ttlDeleteRu = talliesPerSecond * ttlDelete.ruPerRequest;
   const counted = ru.provisionTtlDeletes ? ttlDeleteRu : 0;
@@ -120,6 +125,7 @@ export function modelTally(inputs: CapacityInputs, load: Load, dedup: DedupModel
     append,
     feedRead,
     ttlDelete,
+    appendRequestsPerSecond,
     ruAppends,
     ruFeed,
     ttlDeleteRu,

@@ -20,15 +20,21 @@ export const CURSOR_ID = 'cursor';
  * The tallies container (partition key /pk). A partition's tallies and its cursor share a logical
  * partition, so a tally is created and the cursor moved in one transactional batch, the cursor's
  * replace conditional on the etag it was read at. Cursor documents also appear on the container's
- * change feed; `aggregate` passes over them.
+ * change feed; `aggregate` passes over them. One lease of the dedup feed holds a dedup partition, so
+ * this worker is its cursor's only writer: it keeps the cursor it last wrote and reads again only
+ * after a refused append (the lease moved, or a redelivery raced it).
  */
 export class CosmosTallyStore implements TallyStore {
+  private readonly cursors = new Map<string, TallyCursor>();
+
   constructor(
     private readonly container: Container,
     private readonly meter: RequestMeter = noMeter,
   ) {}
 
   async cursor(partition: string): Promise<TallyCursor> {
+    const known = this.cursors.get(partition);
+    if (known) return known;
     const { resource, requestCharge } = await this.container.item(CURSOR_ID, partition).read<TallyCursorDocument>();
     // The cursor read is part of appending a tally: the batch that follows is conditional on it.
     this.meter.record('tally_append', requestCharge);
@@ -46,12 +52,13 @@ export class CosmosTallyStore implements TallyStore {
         : { operationType: 'Replace', partitionKey: partition, id: CURSOR_ID, ifMatch: expectedEtag, resourceBody: asJson(cursor) },
       { operationType: 'Create', partitionKey: partition, resourceBody: asJson(document) },
     ];
-    return (
-      await runConditionalBatch(this.container, operations, partition, `tally ${tally.id}`, {
-        meter: this.meter,
-        operation: 'tally_append',
-      })
-    ).committed;
+    const outcome = await runConditionalBatch(this.container, operations, partition, `tally ${tally.id}`, {
+      meter: this.meter,
+      operation: 'tally_append',
+    });
+    if (outcome.committed && outcome.eTag) this.cursors.set(partition, { lastSequence: tally.lastSequence, etag: outcome.eTag });
+    else this.cursors.delete(partition);
+    return outcome.committed;
   }
 }
 
