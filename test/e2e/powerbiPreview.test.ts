@@ -10,7 +10,8 @@ import { type PreviewData } from '../../tools/lib/powerbi/preview';
 import { renderPreview } from '../../tools/lib/powerbi/previewHtml';
 import { readReport } from '../../tools/lib/powerbi/report';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../tools/lib/chromium';
-import { removeDataDir, type RuntimeProcess, startRuntimeProcess } from '../support/runtime';
+import { startTestRuntime } from '../support/runtime';
+import { removeDataDir, type RuntimeProcess } from '../../tools/lib/runtime';
 
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) {
@@ -25,7 +26,7 @@ if (!haveChromium) {
   const report = readReport();
 
   beforeAll(async () => {
-    runtime = await startRuntimeProcess();
+    runtime = await startTestRuntime();
     await feedRuntime(runtime.url, 2000, 7);
     data = await readFeed(`${runtime.url}/api/odata/`);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
