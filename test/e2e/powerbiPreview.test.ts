@@ -26,10 +26,15 @@ if (!haveChromium) {
   const report = readReport();
 
   beforeAll(async () => {
-    runtime = await startTestRuntime();
-    await feedRuntime(runtime.url, 2000, 7);
-    data = await readFeed(`${runtime.url}/api/odata/`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    // The browser starts while the runtime starts and takes the events.
+    const launched = chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      runtime = await startTestRuntime();
+      await feedRuntime(runtime.url, 2000, 7);
+      data = await readFeed(`${runtime.url}/api/odata/`);
+    } finally {
+      browser = await launched;
+    }
     page = await browser.newPage({ viewport: { width: 1328, height: 800 } });
     await page.setContent(renderPreview(report, data), { waitUntil: 'load' });
   }, 120_000);

@@ -291,7 +291,12 @@ describe('startup failures', () => {
         dataset,
         'geographical_location_oid,geographical_location\n7,North Gate\n9007199254740993,Ring Road\n9007199254740993,Ring Road again\n',
       );
-      const result = await runTestRuntimeToExit({ dataDir: join(workspace, 'data'), env: { DATASET_B_PATH: dataset } });
+      // The running runtime's Azurite, with a container of its own, spares this one starting an Azurite.
+      const storage = {
+        STORAGE_CONNECTION: azuriteConnectionString(runtime.info.blobEndpoint),
+        REFERENCE_CONTAINER: 'reference-duplicate-oid',
+      };
+      const result = await runTestRuntimeToExit({ dataDir: join(workspace, 'data'), env: { ...storage, DATASET_B_PATH: dataset } });
       expect(result.code).toBe(1);
       expect(result.output).toContain('startup failed');
       expect(result.output).toContain('9007199254740993');
