@@ -34,6 +34,11 @@ const project = (displayName, roots, extra = {}) => ({
 });
 
 module.exports = {
+  // Jest's default of one worker less than the cores means none at all on a two-core machine: the
+  // files would run one after another. They mostly wait (for a runtime to start, for a backlog to
+  // drain, for a browser), so one file per core keeps the cores busy.
+  maxWorkers: '100%',
+  testSequencer: '<rootDir>/test/support/sequencer.mjs',
   projects: [
     project('unit', ['test/shared', 'test/functions', 'test/tools', 'test/infra', 'test/powerbi', 'test/architecture', 'test/support']),
     project('integration', ['test/integration']),

@@ -16,7 +16,8 @@ import { measureCeiling } from './lib/bench/ceiling';
 import { type ApiRow, compareWindow } from './lib/bench/exactness';
 import { cpuBudget, formatCpuBudget, formatProfileSummary, readProfile, summarizeProfile } from './lib/bench/profile';
 import { type BenchResults, type MachineInfo, type Mismatch, TARGETS, targetsMet, writeResults } from './lib/bench/results';
-import { cpuPerEvent, descendantsOf, readThreadCpu, type RuntimeHandle, startRuntime } from './lib/bench/runtime';
+import { cpuPerEvent, descendantsOf, readThreadCpu } from './lib/proc';
+import { type RuntimeProcess, startRuntime } from './lib/runtime';
 import { summarizeLatencies } from './lib/bench/stats';
 import { type Body, buildBodies, createGenerator, type Probe, probeEvent, type StreamOptions, withProbe } from './lib/bench/workload';
 
@@ -401,7 +402,7 @@ interface ThroughputPhase {
 
 /** Phase 1: POST everything as fast as it is accepted, then wait until every event is counted. */
 async function throughputPhase(
-  runtime: RuntimeHandle,
+  runtime: RuntimeProcess,
   bodies: readonly Body[],
   expectedValid: number,
   settings: Settings,
@@ -604,10 +605,10 @@ async function run(settings: Settings): Promise<BenchResults> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-runtime-'));
   const profileDir = path.join(settings.out, 'profile');
   if (settings.profile) mkdirSync(profileDir, { recursive: true });
-  let runtime: RuntimeHandle | undefined;
+  let runtime: RuntimeProcess | undefined;
   const onSignal = () => {
     void (async () => {
-      await runtime?.stop(5000);
+      await runtime?.stop('SIGTERM', 5000);
       if (!settings.keepData) rmSync(dataDir, { recursive: true, force: true });
       process.exit(130);
     })();
@@ -617,8 +618,11 @@ async function run(settings: Settings): Promise<BenchResults> {
   try {
     say(`starting the runtime (DATA_DIR ${dataDir})...`);
     runtime = await startRuntime({
-      projectRoot: PROJECT_ROOT,
       dataDir,
+      // Not through us: the benchmark's own CPU is measured apart from the runtime's.
+      logFile: path.join(dataDir, 'runtime.log'),
+      untilReady: true,
+      startTimeoutMs: 120_000,
       env: settings.runtimeEnv,
       nodeArgs: settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
     });
@@ -646,8 +650,8 @@ async function run(settings: Settings): Promise<BenchResults> {
     const rssMb = runtime.peakRssMb();
     const childrenMb = runtime.childrenRssMb();
     say(`peak RSS of the runtime ${String(rssMb)} MB${childrenMb === null ? '' : ` (children now ${childrenMb} MB)`}`);
-    const exitCode = await runtime.stop();
-    if (exitCode !== 0) say(`the runtime exited with code ${String(exitCode)} on SIGTERM`);
+    const exit = await runtime.stop();
+    if (exit.code !== 0) say(`the runtime exited with ${String(exit.code ?? exit.signal)} on SIGTERM`);
     // Every event the runtime handled while profiled: both phases, probes included.
     const profile = profileSummary(settings, profileDir, runtime.pid, settings.events + latency.events);
 

@@ -6,15 +6,8 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { DetectionGenerator, utcHourOf } from '../../tools/lib/generator';
-import {
-  getJson,
-  type HealthJson,
-  postEvents,
-  removeDataDir,
-  type RuntimeProcess,
-  startRuntimeProcess,
-  waitForIdle,
-} from '../support/runtime';
+import { getJson, type Health, postEvents, startTestRuntime, waitForIdle } from '../support/runtime';
+import { removeDataDir, type RuntimeProcess } from '../../tools/lib/runtime';
 import { eventually } from '../support/eventually';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../tools/lib/chromium';
 
@@ -154,8 +147,8 @@ interface Bar {
   }
 
   beforeAll(async () => {
-    runtime = await startRuntimeProcess();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    // Both take seconds to start and neither needs the other.
+    [runtime, browser] = await Promise.all([startTestRuntime(), chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })]);
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (error) => pageErrors.push(error.message));
   }, 120_000);
@@ -242,7 +235,7 @@ interface Bar {
   }, 60_000);
 
   it('agrees with GET /api/health and reports a lost connection', async () => {
-    const health = await getJson<HealthJson>(`${runtime.url}/api/health`);
+    const health = await getJson<Health>(`${runtime.url}/api/health`);
     expect(health.counters).toMatchObject({
       accepted: generator.truth.totals.valid,
       stored: generator.truth.totals.distinct,

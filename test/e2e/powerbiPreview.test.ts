@@ -10,7 +10,8 @@ import { type PreviewData } from '../../tools/lib/powerbi/preview';
 import { renderPreview } from '../../tools/lib/powerbi/previewHtml';
 import { readReport } from '../../tools/lib/powerbi/report';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../tools/lib/chromium';
-import { removeDataDir, type RuntimeProcess, startRuntimeProcess } from '../support/runtime';
+import { startTestRuntime } from '../support/runtime';
+import { removeDataDir, type RuntimeProcess } from '../../tools/lib/runtime';
 
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) {
@@ -25,10 +26,15 @@ if (!haveChromium) {
   const report = readReport();
 
   beforeAll(async () => {
-    runtime = await startRuntimeProcess();
-    await feedRuntime(runtime.url, 2000, 7);
-    data = await readFeed(`${runtime.url}/api/odata/`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    // The browser starts while the runtime starts and takes the events.
+    const launched = chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      runtime = await startTestRuntime();
+      await feedRuntime(runtime.url, 2000, 7);
+      data = await readFeed(`${runtime.url}/api/odata/`);
+    } finally {
+      browser = await launched;
+    }
     page = await browser.newPage({ viewport: { width: 1328, height: 800 } });
     await page.setContent(renderPreview(report, data), { waitUntil: 'load' });
   }, 120_000);

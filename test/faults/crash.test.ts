@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { azuriteConnectionString } from '../../local/azurite';
 import { eventually } from '../support/eventually';
 import { captureDifference, deadLetterDifferences, readDeadLetters } from './support/capture';
-import { getJson, type Health, launchRuntime, type RunningRuntime, waitForDrain } from '../support/runningRuntime';
+import { getJson, type Health, startTestRuntime, waitForDrain } from '../support/runtime';
+import { type RuntimeProcess } from '../../tools/lib/runtime';
 import { batchesOf, exactCounters, sendAll, tableDifferences, type Target, trafficGenerator, writeDatasetB } from './support/traffic';
 import { faultRandom, runSeed, scale } from './support/truth';
 
@@ -21,7 +22,7 @@ const EVENTS = scale(4_000, 40_000);
 const BATCH = 50;
 
 let root: string;
-let runtime: RunningRuntime | undefined;
+let runtime: RuntimeProcess | undefined;
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'faults-crash-'));
@@ -38,8 +39,8 @@ it(`survives ${KILLS} kill -9 at random points with exact counts`, async () => {
   const random = faultRandom(seed);
   const datasetB = join(root, 'locations.csv');
   writeDatasetB(datasetB);
-  const launch = (): Promise<RunningRuntime> =>
-    launchRuntime({
+  const launch = (): Promise<RuntimeProcess> =>
+    startTestRuntime({
       dataDir: join(root, 'data'),
       env: { DATASET_B_PATH: datasetB, PARTITIONS: '4', INGEST_BATCH_SIZE: '200', CAPTURE_WINDOW_SECONDS: '1' },
     });
@@ -92,7 +93,7 @@ it(`survives ${KILLS} kill -9 at random points with exact counts`, async () => {
   });
 
   // The blob side survived the kills too: dead letters and capture files, none lost, none doubled.
-  const storage = azuriteConnectionString(runtime.blobEndpoint);
+  const storage = azuriteConnectionString(runtime.info.blobEndpoint);
   expect(deadLetterDifferences(await readDeadLetters(storage), invalidBodies)).toEqual({ missing: [], foreign: [] });
   await eventually(
     () => captureDifference(storage, generator.truth.totals.distinct),

@@ -8,7 +8,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getJson, type Health, launchRuntime, type RunningRuntime, waitForDrain } from '../support/runningRuntime';
+import { getJson, type Health, startTestRuntime, waitForDrain } from '../support/runtime';
+import { type RuntimeProcess } from '../../tools/lib/runtime';
 import { batchesOf, exactCounters, sendAll, tableDifferences, trafficGenerator, writeDatasetB } from './support/traffic';
 import { runSeed, scale } from './support/truth';
 
@@ -19,7 +20,7 @@ const FULL_MS = scale(2_000, 10_000);
 const FAULT_HOOK = join(__dirname, '..', '..', 'tools', 'faultFs.ts');
 
 let root: string;
-let runtime: RunningRuntime | undefined;
+let runtime: RuntimeProcess | undefined;
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'faults-disk-'));
@@ -45,8 +46,8 @@ it.each(SCENARIOS)('a full disk under $name: refuses what it cannot store, says 
   const diskFull = join(scenarioRoot, 'disk-is-full');
   const datasetB = join(scenarioRoot, 'locations.csv');
   writeDatasetB(datasetB);
-  const launch = (): Promise<RunningRuntime> =>
-    launchRuntime({
+  const launch = (): Promise<RuntimeProcess> =>
+    startTestRuntime({
       dataDir,
       nodeArgs: ['--import', 'tsx', '--import', FAULT_HOOK],
       env: {

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { azuriteConnectionString } from '../../local/azurite';
 import { eventually } from '../support/eventually';
 import { readCapture } from './support/capture';
-import { type Health, getJson, launchRuntime, type RunningRuntime, waitForDrain } from '../support/runningRuntime';
+import { type Health, getJson, startTestRuntime, waitForDrain } from '../support/runtime';
+import { type RuntimeProcess } from '../../tools/lib/runtime';
 import { batchesOf, sendAll, tableDifferences, trafficGenerator, writeDatasetB } from './support/traffic';
 import { runSeed, scale } from './support/truth';
 
@@ -27,7 +28,7 @@ interface ReplayTotals {
 }
 
 let root: string;
-let runtime: RunningRuntime | undefined;
+let runtime: RuntimeProcess | undefined;
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'faults-replay-'));
@@ -67,12 +68,12 @@ it('replays during live traffic and again afterwards without changing a count', 
   const seed = runSeed('replay during traffic');
   const datasetB = join(root, 'locations.csv');
   writeDatasetB(datasetB);
-  runtime = await launchRuntime({
+  runtime = await startTestRuntime({
     dataDir: join(root, 'data'),
     env: { DATASET_B_PATH: datasetB, PARTITIONS: '4', CAPTURE_WINDOW_SECONDS: '1' },
   });
   const url = runtime.url;
-  const storage = azuriteConnectionString(runtime.blobEndpoint);
+  const storage = azuriteConnectionString(runtime.info.blobEndpoint);
   const startedAt = Date.now() - 60_000;
 
   const generator = trafficGenerator(seed);

@@ -18,7 +18,8 @@ import { CAPTURE_SCHEMA, captureBlobName } from '../../shared/capture';
 import { type Azurite, startAzurite } from '../../local/azurite';
 import { LOCAL_CAPTURE_LOCATION } from '../../local/capture';
 import type { DetectionGenerator } from '../../tools/lib/generator';
-import { getJson, launchRuntime, type RunningRuntime, waitForDrain } from '../support/runningRuntime';
+import { getJson, startTestRuntime, waitForDrain } from '../support/runtime';
+import { type RuntimeProcess } from '../../tools/lib/runtime';
 import { tableDifferences, trafficGenerator, writeDatasetB } from './support/traffic';
 
 const SIZE_MB = Number(process.env['REPLAY_LARGE_MB'] ?? 0);
@@ -28,7 +29,7 @@ jest.setTimeout(4 * 3_600_000);
 
 let root: string;
 let azurite: Azurite | undefined;
-let runtime: RunningRuntime | undefined;
+let runtime: RuntimeProcess | undefined;
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'replay-large-'));
@@ -124,7 +125,7 @@ run(`replays a ${SIZE_MB} MB Capture file with exact counts, the runtime's peak 
 
   const datasetB = join(root, 'locations.csv');
   writeDatasetB(datasetB);
-  runtime = await launchRuntime({
+  runtime = await startTestRuntime({
     dataDir: join(root, 'data'),
     env: { STORAGE_CONNECTION: azurite.connectionString, DATASET_B_PATH: datasetB, LOG_LEVEL: 'warn' },
   });

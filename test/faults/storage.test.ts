@@ -12,7 +12,8 @@ import { type Azurite, startAzurite } from '../../local/azurite';
 import { freePort } from '../../local/net';
 import { eventually, until } from '../support/eventually';
 import { captureDifference, deadLetterDifferences, readDeadLetters } from './support/capture';
-import { getJson, launchRuntime, type RunningRuntime, waitForDrain } from '../support/runningRuntime';
+import { getJson, startTestRuntime, waitForDrain } from '../support/runtime';
+import { type RuntimeProcess } from '../../tools/lib/runtime';
 import { batchesOf, exactCounters, sendAll, tableDifferences, trafficGenerator, writeDatasetB } from './support/traffic';
 import { faultRandom, runSeed, scale } from './support/truth';
 
@@ -24,7 +25,7 @@ const EVENTS = scale(3_000, 30_000);
 
 let root: string;
 let azurite: Azurite | undefined;
-let runtime: RunningRuntime | undefined;
+let runtime: RuntimeProcess | undefined;
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'faults-storage-'));
@@ -45,7 +46,7 @@ it(`stalls and retries through ${OUTAGES} storage outage(s), dropping nothing`, 
   const connectionString = azurite.connectionString;
   const datasetB = join(root, 'locations.csv');
   writeDatasetB(datasetB);
-  runtime = await launchRuntime({
+  runtime = await startTestRuntime({
     dataDir: join(root, 'data'),
     env: { DATASET_B_PATH: datasetB, STORAGE_CONNECTION: connectionString, PARTITIONS: '4', CAPTURE_WINDOW_SECONDS: '1' },
   });

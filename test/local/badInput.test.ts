@@ -23,7 +23,8 @@ import {
   type PerRow,
   storedOf,
 } from '../fixtures/bad-input/corpus';
-import { getJson, type Health, launchRuntime, type RunningRuntime, waitForDrain } from '../support/runningRuntime';
+import { getJson, type Health, startTestRuntime, waitForDrain } from '../support/runtime';
+import { type RuntimeProcess } from '../../tools/lib/runtime';
 
 jest.setTimeout(300_000);
 
@@ -38,13 +39,13 @@ interface Row {
 }
 
 let dataDir: string;
-let runtime: RunningRuntime;
+let runtime: RuntimeProcess;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'bad-input-runtime-'));
   const datasetB = join(dataDir, 'locations.csv');
   writeFileSync(datasetB, corpusLocationsCsv());
-  runtime = await launchRuntime({
+  runtime = await startTestRuntime({
     dataDir: join(dataDir, 'data'),
     env: { DATASET_B_PATH: datasetB, MAX_BODY_BYTES: String(MAX_BODY_BYTES), PARTITIONS: '4', HOST: '' },
   });
@@ -191,7 +192,7 @@ describe('the bad-input corpus over HTTP', () => {
   });
 
   it('keeps every rejected row in the dead-letter container with its reason', async () => {
-    const service = BlobServiceClient.fromConnectionString(azuriteConnectionString(runtime.blobEndpoint));
+    const service = BlobServiceClient.fromConnectionString(azuriteConnectionString(runtime.info.blobEndpoint));
     const container = service.getContainerClient('deadletter');
     const letters: DeadLetter[] = [];
     for await (const blob of container.listBlobsFlat()) {

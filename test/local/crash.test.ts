@@ -5,16 +5,8 @@
  * distinct valid detections among the chunks that were acknowledged; after the client retries the
  * unacknowledged chunks (as any client would), every count must equal the whole stream's.
  */
-import {
-  getJson,
-  type HealthJson,
-  postEvents,
-  removeDataDir,
-  type RuntimeProcess,
-  startRuntimeProcess,
-  tempDataDir,
-  waitForIdle,
-} from '../support/runtime';
+import { getJson, type Health, postEvents, startTestRuntime, waitForIdle } from '../support/runtime';
+import { removeDataDir, type RuntimeProcess, tempDataDir } from '../../tools/lib/runtime';
 
 jest.setTimeout(170_000);
 
@@ -138,7 +130,7 @@ it('loses nothing that got a 202 and counts nothing twice across kill -9 and res
   const third = Math.floor(chunks.length / 3);
   // Killed mid-stream twice: once on a fresh start, once on a restart that also has old work to do.
   for (let round = 0; round < 2; round += 1) {
-    runtime = await startRuntimeProcess({ dataDir, env });
+    runtime = await startTestRuntime({ dataDir, env });
     const untried = chunks.map((_, index) => index).filter((index) => !attempted.has(index));
     const result = await postUntilKilled(runtime, chunks, untried, third);
     expect(result.acked.length).toBeGreaterThanOrEqual(third);
@@ -146,7 +138,7 @@ it('loses nothing that got a 202 and counts nothing twice across kill -9 and res
     for (const index of result.attempted) attempted.add(index);
   }
 
-  runtime = await startRuntimeProcess({ dataDir, env });
+  runtime = await startTestRuntime({ dataDir, env });
   await waitForIdle(runtime.url, () => true, 60_000);
 
   // Every acknowledged detection is counted, once; an unacknowledged one may or may not be (it may
@@ -168,7 +160,7 @@ it('loses nothing that got a 202 and counts nothing twice across kill -9 and res
   const everything = expectedCounts(chunks);
   const distinct = [...everything.values()].reduce((sum, count) => sum + count, 0);
   expect(distinct).toBe(DETECTIONS);
-  const health: HealthJson = await waitForIdle(runtime.url, (current) => current.counters.stored >= distinct, 60_000);
+  const health: Health = await waitForIdle(runtime.url, (current) => current.counters.stored >= distinct, 60_000);
   expect(health.counters.stored).toBe(distinct);
   expect(sorted(await servedCounts(runtime.url))).toEqual(sorted(everything));
 

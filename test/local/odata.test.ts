@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OData, RawString } from '@odata/client';
 import { XMLValidator } from 'fast-xml-parser';
-import { getJson, launchRuntime, type RunningRuntime, waitForDrain } from '../support/runningRuntime';
+import { getJson, startTestRuntime, waitForDrain } from '../support/runtime';
+import { type RuntimeProcess } from '../../tools/lib/runtime';
 import { specColumns } from '../support/topItemRows';
 
 jest.setTimeout(300_000);
@@ -21,7 +22,7 @@ const HOUR_11 = Date.UTC(2026, 10, 22, 11, 20);
 const STRINGS = 'application/json;odata.metadata=minimal;IEEE754Compatible=true';
 
 let dataDir: string;
-let runtime: RunningRuntime;
+let runtime: RuntimeProcess;
 
 /** Event JSON written by hand, so the big oids travel as JSON numbers, not as strings. */
 function eventText(detection: number, location: string, item: string, timestamp: number): string {
@@ -35,7 +36,7 @@ beforeAll(async () => {
     datasetB,
     `geographical_location_oid,geographical_location\n${BIG},Big Square\n${BIG_NEIGHBOUR},Next Door\n1,Market Square\n2,Station Road\n`,
   );
-  runtime = await launchRuntime({
+  runtime = await startTestRuntime({
     dataDir: join(dataDir, 'data'),
     env: { DATASET_B_PATH: datasetB, MATERIALIZED_TOP: String(TOP), PARTITIONS: '2' },
   });

@@ -9,7 +9,8 @@ import { type Azurite, startAzurite } from '../../local/azurite';
 import { LOCAL_CAPTURE_LOCATION } from '../../local/capture';
 import type { ReplayStatus } from '../../local/replay';
 import { main as replayTool } from '../../tools/replay';
-import { type RuntimeProcess, startRuntimeProcess } from '../support/runtime';
+import { startTestRuntime } from '../support/runtime';
+import { type RuntimeProcess } from '../../tools/lib/runtime';
 import { eventually } from '../support/eventually';
 
 /**
@@ -27,7 +28,7 @@ const startedAt = Date.now();
 
 /** A runtime process (local/main.ts) on its own data directory, sharing the test's Azurite. */
 async function start(dataDir: string): Promise<RuntimeProcess> {
-  runtime = await startRuntimeProcess({
+  runtime = await startTestRuntime({
     dataDir: join(workspace, dataDir),
     env: { STORAGE_CONNECTION: azurite.connectionString, CAPTURE_WINDOW_SECONDS: '2', PARTITIONS: '4', LOG_LEVEL: 'warn' },
   });

@@ -8,17 +8,8 @@ import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { azuriteConnectionString, startAzurite } from '../../local/azurite';
 
-import {
-  getJson,
-  type HealthJson,
-  postEvents,
-  removeDataDir,
-  runToExit,
-  type RuntimeProcess,
-  startRuntimeProcess,
-  tempDataDir,
-  waitForIdle,
-} from '../support/runtime';
+import { getJson, type Health, postEvents, runTestRuntimeToExit, startTestRuntime, waitForIdle } from '../support/runtime';
+import { removeDataDir, type RuntimeProcess, tempDataDir } from '../../tools/lib/runtime';
 
 jest.setTimeout(120_000);
 
@@ -51,7 +42,7 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = tempDataDir();
-  runtime = await startRuntimeProcess({ dataDir, env: { MAX_BODY_BYTES: String(MAX_BODY_BYTES), INGEST_BATCH_SIZE: '3' } });
+  runtime = await startTestRuntime({ dataDir, env: { MAX_BODY_BYTES: String(MAX_BODY_BYTES), INGEST_BATCH_SIZE: '3' } });
 });
 
 afterAll(async () => {
@@ -166,7 +157,7 @@ describe('the local runtime over HTTP', () => {
     expect(badQuery.status).toBe(400);
 
     // None of it was counted.
-    expect((await getJson<HealthJson>(`${runtime.url}/api/health`)).counters.accepted).toBe(14);
+    expect((await getJson<Health>(`${runtime.url}/api/health`)).counters.accepted).toBe(14);
   });
 
   it('answers unknown routes with 404 and wrong methods with 405, as JSON', async () => {
@@ -208,14 +199,14 @@ describe('the local runtime over HTTP', () => {
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     const decoder = new TextDecoder();
     let buffered = '';
-    const nextStats = async (): Promise<HealthJson> => {
+    const nextStats = async (): Promise<Health> => {
       for (;;) {
         const end = buffered.indexOf('\n\n');
         if (end >= 0) {
           const message = buffered.slice(0, end);
           buffered = buffered.slice(end + 2);
           const lines = message.split('\n');
-          if (lines[0] === 'event: stats') return JSON.parse(lines[1]!.slice('data: '.length)) as HealthJson;
+          if (lines[0] === 'event: stats') return JSON.parse(lines[1]!.slice('data: '.length)) as Health;
           continue;
         }
         const { value, done } = await reader.read();
@@ -225,7 +216,7 @@ describe('the local runtime over HTTP', () => {
     };
     try {
       const first = await nextStats();
-      const { checkedAt: _checkedAt, ...health } = await getJson<HealthJson>(`${runtime.url}/api/health`);
+      const { checkedAt: _checkedAt, ...health } = await getJson<Health>(`${runtime.url}/api/health`);
       expect(first).toMatchObject(health);
 
       expect((await postEvents(runtime.url, `[${event(3001, 2, 'scooter')}]`)).status).toBe(202);
@@ -238,7 +229,7 @@ describe('the local runtime over HTTP', () => {
   });
 
   it('refuses a second runtime on the same data directory, naming the first', async () => {
-    const second = await runToExit({ DATA_DIR: dataDir, PORT: '0' });
+    const second = await runTestRuntimeToExit({ dataDir });
     expect(second.code).toBe(1);
     expect(second.output).toContain(`another local runtime (pid ${runtime.info.pid}) is using this DATA_DIR`);
     // The first one is unharmed.
@@ -257,7 +248,7 @@ describe('the local runtime over HTTP', () => {
     expect(() => process.kill(azuritePid!, 0)).toThrow();
 
     // What was counted is still there after a restart on the same data.
-    runtime = await startRuntimeProcess({ dataDir });
+    runtime = await startTestRuntime({ dataDir });
     const health = await waitForIdle(runtime.url);
     expect(health.counters).toMatchObject({ accepted: 15, stored: 13, duplicates: 2, conflicts: 1, invalid: 2, unknown_location: 1 });
     expect(table(await getJson<Row[]>(`${runtime.url}/api/top-items?location=2`))).toEqual([['2', 'Station Road', 1, 'scooter', 1]]);
@@ -270,7 +261,7 @@ describe('with STORAGE_CONNECTION', () => {
     const external = await startAzurite({ location: join(workspace, 'external-azurite') });
     let own: RuntimeProcess | undefined;
     try {
-      own = await startRuntimeProcess({ dataDir: join(workspace, 'data'), env: { STORAGE_CONNECTION: external.connectionString } });
+      own = await startTestRuntime({ dataDir: join(workspace, 'data'), env: { STORAGE_CONNECTION: external.connectionString } });
       expect(own.info.azuritePid).toBeNull();
       expect(own.info.blobEndpoint).toBe(external.blobEndpoint);
       expect(existsSync(join(workspace, 'data', 'azurite'))).toBe(false);
@@ -300,7 +291,12 @@ describe('startup failures', () => {
         dataset,
         'geographical_location_oid,geographical_location\n7,North Gate\n9007199254740993,Ring Road\n9007199254740993,Ring Road again\n',
       );
-      const result = await runToExit({ DATA_DIR: join(workspace, 'data'), PORT: '0', DATASET_B_PATH: dataset });
+      // The running runtime's Azurite, with a container of its own, spares this one starting an Azurite.
+      const storage = {
+        STORAGE_CONNECTION: azuriteConnectionString(runtime.info.blobEndpoint),
+        REFERENCE_CONTAINER: 'reference-duplicate-oid',
+      };
+      const result = await runTestRuntimeToExit({ dataDir: join(workspace, 'data'), env: { ...storage, DATASET_B_PATH: dataset } });
       expect(result.code).toBe(1);
       expect(result.output).toContain('startup failed');
       expect(result.output).toContain('9007199254740993');
@@ -312,7 +308,7 @@ describe('startup failures', () => {
   it('exits 1 naming a malformed setting', async () => {
     const workspace = tempDataDir();
     try {
-      const result = await runToExit({ DATA_DIR: workspace, PORT: '0', PARTITIONS: 'many' });
+      const result = await runTestRuntimeToExit({ dataDir: workspace, env: { PARTITIONS: 'many' } });
       expect(result.code).toBe(1);
       expect(result.output).toContain('PARTITIONS must be a whole number from 1 to 256, got "many"');
     } finally {

@@ -5,58 +5,27 @@
  * embedded Azurite must not be hit by it, and the open capture window must reach storage before the
  * process exits.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createBlobServiceClient } from '../../shared/adapters/blob';
 import { decodeCaptureFile } from '../../shared/capture';
 import { startAzurite } from '../../local/azurite';
 import { stopSignalHandler } from '../../local/signals';
-import { postEvents, removeDataDir, tempDataDir, waitForExit, waitForIdle } from '../support/runtime';
+import { postEvents, waitForIdle } from '../support/runtime';
+import { removeDataDir, type RuntimeProcess, startRuntime, tempDataDir, waitForExit } from '../../tools/lib/runtime';
 
 jest.setTimeout(120_000);
 
-const ROOT = join(__dirname, '..', '..');
 const EVENTS = 40;
 
-interface Started {
-  readonly wrapper: ChildProcess;
-  readonly exited: Promise<number | null>;
-  readonly info: { url: string; pid: number; azuritePid: number | null };
-  output(): string;
-}
-
 /** `npm start` in its own process group, directly or inside `script` (a pseudo-terminal whose input is ours). */
-async function npmStart(dataDir: string, terminal: boolean): Promise<Started> {
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    DATA_DIR: dataDir,
-    PORT: '0',
-    PARTITIONS: '2',
+function npmStart(dataDir: string, terminal: boolean): Promise<RuntimeProcess> {
+  return startRuntime({
+    dataDir,
     // Only the graceful stop closes the window: the file it writes is the one under test.
-    CAPTURE_WINDOW_SECONDS: '3600',
-    LOG_LEVEL: 'info',
-  };
-  delete env['NODE_OPTIONS'];
-  const [command, args] = terminal ? ['script', ['-qfec', 'npm start', '/dev/null']] : ['npm', ['start']];
-  const wrapper = spawn(command, args, { cwd: ROOT, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
-  let text = '';
-  wrapper.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  wrapper.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => wrapper.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      const info = JSON.parse(readFileSync(join(dataDir, 'runtime.json'), 'utf8')) as Started['info'];
-      return { wrapper, exited, info, output: () => text };
-    } catch {
-      if (Date.now() > deadline) {
-        process.kill(-wrapper.pid!, 'SIGKILL');
-        throw new Error(`the runtime did not start:\n${text}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+    env: { PARTITIONS: '2', CAPTURE_WINDOW_SECONDS: '3600', LOG_LEVEL: 'info' },
+    unset: ['NODE_OPTIONS'],
+    command: terminal ? ['script', ['-qfec', 'npm start', '/dev/null']] : ['npm', ['start']],
+  });
 }
 
 const event = (index: number) => ({
@@ -82,19 +51,23 @@ async function capturedEvents(dataDir: string): Promise<number> {
   }
 }
 
-async function runAndStop(terminal: boolean, stop: (started: Started) => void): Promise<{ output: string }> {
+async function runAndStop(terminal: boolean, stop: (started: RuntimeProcess) => void): Promise<{ output: string }> {
   const dataDir = tempDataDir('signals-');
   try {
     const started = await npmStart(dataDir, terminal);
     const answer = await postEvents(
-      started.info.url,
+      started.url,
       Array.from({ length: EVENTS }, (_, index) => event(index)),
     );
     expect(answer.status).toBe(202);
-    await waitForIdle(started.info.url, (health) => health.counters.stored === EVENTS);
+    await waitForIdle(started.url, (health) => health.counters.stored === EVENTS);
     stop(started);
-    const code = await Promise.race([started.exited, new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 30_000))]);
-    if (code === 'hung') process.kill(-started.wrapper.pid!, 'SIGKILL');
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([
+      started.exited.then((exit) => exit.code),
+      new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), 30_000))),
+    ]).finally(() => clearTimeout(timer));
+    if (code === 'hung') await started.kill9();
     expect(code).not.toBe('hung');
     expect(await waitForExit(started.info.pid)).toBe(true);
     if (started.info.azuritePid) expect(await waitForExit(started.info.azuritePid)).toBe(true);
@@ -107,14 +80,14 @@ async function runAndStop(terminal: boolean, stop: (started: Started) => void): 
 
 describe('stopping the runtime started with npm start', () => {
   it('Ctrl-C in a terminal: one graceful stop, Azurite untouched until the last capture file is written', async () => {
-    const { output } = await runAndStop(true, (started) => started.wrapper.stdin?.write('\x03'));
+    const { output } = await runAndStop(true, (started) => started.child.stdin?.write('\x03'));
     expect(output).toMatch(/SIGINT received/);
     expect(output).toMatch(/stopped/);
     expect(output).not.toMatch(/exiting now|not written after/);
   });
 
   it('SIGTERM to the whole process group: the relayed copies count as one, and everything is flushed', async () => {
-    const { output } = await runAndStop(false, (started) => process.kill(-started.wrapper.pid!, 'SIGTERM'));
+    const { output } = await runAndStop(false, (started) => process.kill(-started.child.pid!, 'SIGTERM'));
     // npm passes the signal on as its own way of exiting; what matters is how the runtime stopped.
     expect(output).toMatch(/SIGTERM received/);
     expect(output).toMatch(/stopped/);

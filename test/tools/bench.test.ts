@@ -14,7 +14,8 @@ import {
   targetsMet,
   writeResults,
 } from '../../tools/lib/bench/results';
-import { cpuPerEvent, descendantsOf, readThreadCpu, readVmMb, urlFromRuntimeFile } from '../../tools/lib/bench/runtime';
+import { cpuPerEvent, descendantsOf, readThreadCpu, readVmMb } from '../../tools/lib/proc';
+import { parseRuntimeJson } from '../../tools/lib/runtime';
 import { percentile, summarizeLatencies } from '../../tools/lib/bench/stats';
 import { buildBodies, createGenerator, isProbeLocation, PROBE_LOCATION_BASE, probeEvent, withProbe } from '../../tools/lib/bench/workload';
 import { formatHelp, optionsOrHelp, runTool, UsageError } from '../../tools/lib/cli';
@@ -214,11 +215,16 @@ describe('command line', () => {
 });
 
 describe('runtime process helpers', () => {
-  it('reads the URL the runtime announces', () => {
-    expect(urlFromRuntimeFile('{"url":"http://127.0.0.1:4321/","pid":1}')).toBe('http://127.0.0.1:4321');
-    expect(urlFromRuntimeFile('{"port":5000}')).toBe('http://127.0.0.1:5000');
-    expect(urlFromRuntimeFile('{"pid":1}')).toBeNull();
-    expect(urlFromRuntimeFile('{not json')).toBeNull();
+  it('reads the URL and pid the runtime announces in runtime.json', () => {
+    expect(parseRuntimeJson('{"url":"http://127.0.0.1:4321/","pid":12,"azuritePid":null}')).toEqual({
+      url: 'http://127.0.0.1:4321',
+      pid: 12,
+      azuritePid: null,
+    });
+    // Without a pid the launcher could not tell whether this runtime is the one it started.
+    expect(parseRuntimeJson('{"url":"http://127.0.0.1:4321"}')).toBeNull();
+    expect(parseRuntimeJson('{"pid":1}')).toBeNull();
+    expect(parseRuntimeJson('{not json')).toBeNull();
   });
 
   it('reads peak and current RSS and the process tree from /proc', () => {

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { DetectionGenerator } from '../../../tools/lib/generator';
-import { getJson, type Health } from '../../support/runningRuntime';
+import { getJson, type Health } from '../../support/runtime';
 import { differencesFromTruth, type ServedRow } from './truth';
 
 export const LOCATION_COUNT = 30;

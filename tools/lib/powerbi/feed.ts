@@ -3,15 +3,9 @@
  * app), read page by page through next links, with 64-bit numbers as strings (IEEE754Compatible) so
  * oids stay exact; and, when no runtime is given, a temporary one fed with the simulator's generator.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DetectionGenerator } from '../generator';
+import { removeDataDir, startRuntime, tempDataDir } from '../runtime';
 import { type FeedRow, type PreviewData } from './preview';
-
-const ROOT = join(__dirname, '..', '..', '..');
-const START_TIMEOUT_MS = 60_000;
 
 async function readSet(serviceRoot: string, set: string): Promise<FeedRow[]> {
   const rows: FeedRow[] = [];
@@ -40,34 +34,17 @@ export interface TemporaryRuntime {
 
 /** Starts `local/main.ts` on a temporary DATA_DIR and a free port, as `npm start` would. */
 export async function startTemporaryRuntime(): Promise<TemporaryRuntime> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'powerbi-preview-'));
-  const env: Record<string, string | undefined> = { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' };
-  delete env['NODE_OPTIONS'];
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'local', 'main.ts')], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async (): Promise<void> => {
-    child.kill('SIGTERM');
-    await exited;
-    rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
-  };
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the local runtime exited (${child.exitCode}) while starting`);
-    try {
-      const info = JSON.parse(readFileSync(join(dataDir, 'runtime.json'), 'utf8')) as { url: string; pid: number };
-      if (info.pid === child.pid) return { url: info.url, stop };
-    } catch {
-      // Not written yet.
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`the local runtime did not start within ${START_TIMEOUT_MS} ms`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  const dataDir = tempDataDir('powerbi-preview-');
+  try {
+    const runtime = await startRuntime({ dataDir, env: { LOG_LEVEL: 'warn' }, unset: ['NODE_OPTIONS'], echoStderr: true });
+    const stop = async (): Promise<void> => {
+      await runtime.stop();
+      removeDataDir(dataDir);
+    };
+    return { url: runtime.url, stop };
+  } catch (error) {
+    removeDataDir(dataDir);
+    throw error;
   }
 }
 
