@@ -14,6 +14,7 @@ import {
   replayProgress,
   type ReplayReport,
   type ReplayRequest,
+  replayLanes,
   summarizeReplay,
   validateReplayStart,
 } from '../shared/pipeline/replay';
@@ -158,15 +159,19 @@ export class LocalReplays {
       const blobs = await archive.list(Date.parse(job.request.from), Date.parse(job.request.to));
       job.blobsTotal = blobs.length;
       touch();
-      const results = await mapBounded(blobs, REPLAY_LIMITS.parallelism, async (blob) => {
-        if (this.stopping) return null;
-        const result = await this.replayBlob(job, blob.name, touch);
-        if (result === null) return null;
-        job.blobsDone += 1;
-        if (result.status === 'failed') logger.warn(`replay ${job.id}: ${blob.name} failed: ${result.reason ?? ''}`);
-        return result;
+      // One lane per partition, replayed blob after blob in time order, as the orchestration does.
+      const byBlob = new Map<string, BlobReplayResult>();
+      await mapBounded(replayLanes(blobs.map((blob) => blob.name)), REPLAY_LIMITS.parallelism, async (lane) => {
+        for (const blob of lane) {
+          if (this.stopping) return;
+          const result = await this.replayBlob(job, blob, touch);
+          if (result === null) return;
+          job.blobsDone += 1;
+          if (result.status === 'failed') logger.warn(`replay ${job.id}: ${blob} failed: ${result.reason ?? ''}`);
+          byBlob.set(blob, result);
+        }
       });
-      const finished = results.filter((result): result is BlobReplayResult => result !== null);
+      const finished = blobs.flatMap((blob) => byBlob.get(blob.name) ?? []);
       const totals = summarizeReplay(finished);
       job.output = { from: job.request.from, to: job.request.to, totals, blobs: finished };
       job.status = finished.length < blobs.length ? 'Terminated' : 'Completed';

@@ -376,6 +376,25 @@ export async function mapBounded<T, R>(
   return results;
 }
 
+/**
+ * The blobs to replay, one lane per Event Hubs partition, each lane in time order. A lane is replayed
+ * one blob after another, lanes side by side: a detection and a later copy of it (a retry, or a
+ * conflicting copy) are stored in the order the partition received them, as the live pipeline stores
+ * them, so the first copy stays the stored one. A name outside Capture's convention is a lane alone.
+ */
+export function replayLanes(blobs: readonly string[]): string[][] {
+  const lanes = new Map<string, string[]>();
+  for (const blob of blobs) {
+    const parsed = parseCaptureBlobName(blob);
+    const key = parsed ? `${parsed.namespace}/${parsed.eventHub}/${parsed.partitionId}` : `?${blob}`;
+    const lane = lanes.get(key) ?? [];
+    lane.push(blob);
+    lanes.set(key, lane);
+  }
+  // Time parts are zero-padded, so within a lane names sort in time order.
+  return [...lanes.values()].map((lane) => lane.sort());
+}
+
 /** What the Azure orchestration (and the local replay) hands back when done. */
 export interface ReplayReport {
   readonly from: string;

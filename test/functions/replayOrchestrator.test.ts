@@ -68,6 +68,11 @@ class History {
     return ids;
   }
 
+  /** How many activities have been scheduled so far: the answer's calls past these are new. */
+  scheduledCount(): number {
+    return this.nextTaskId;
+  }
+
   /** Starts the next episode (the extension woke the orchestrator because tasks finished). */
   wake(): this {
     this.clock += 1000;
@@ -129,10 +134,8 @@ function activityCalls(answer: OrchestratorAnswer): { name: string; input: unkno
 }
 
 const request = { from: '2026-11-22T10:00:00.000Z', to: '2026-11-22T11:00:00.000Z' };
-const blobs = Array.from(
-  { length: 10 },
-  (_, index) => `ns/detections/${index % 4}/2026/11/22/10/${String(index).padStart(2, '0')}/00.avro`,
-);
+// Ten partitions, a blob each: every blob is a lane of its own, so the fan-out alone limits a round.
+const blobs = Array.from({ length: 10 }, (_, index) => `ns/detections/${index}/2026/11/22/10/${String(index).padStart(2, '0')}/00.avro`);
 const replayed = (blob: string, replayedCount: number, duplicates = 0): BlobReplayResult => ({
   blob,
   status: 'replayed',
@@ -271,6 +274,35 @@ describe('replayOrchestrator, replayed step by step from its history', () => {
     const [result] = (last.output as ReplayReport).blobs;
     expect(result).toMatchObject({ blob: big, status: 'failed', events: 100, replayed: 100 });
     expect(result?.reason).toContain('worker lost');
+  });
+
+  it('replays the blobs of one partition one after another, in time order, partitions side by side', async () => {
+    // Listed out of time order: partition 1 has three blobs, partition 2 one.
+    const listed = [
+      'ns/detections/1/2026/11/22/10/20/00.avro',
+      'ns/detections/2/2026/11/22/10/05/00.avro',
+      'ns/detections/1/2026/11/22/10/00/00.avro',
+      'ns/detections/1/2026/11/22/10/10/00.avro',
+    ];
+    const history = new History().start(request);
+    const [listId] = history.scheduled(activityCalls(await run(history, request)));
+    history.wake().completed(listId!, listed);
+    const scheduledNext = async (): Promise<{ name: string; input: unknown }[]> => {
+      const answer = await run(history, request);
+      const calls = activityCalls(answer).slice(history.scheduledCount());
+      history.wake();
+      for (const [index, id] of history.scheduled(calls).entries()) {
+        history.completed(id, replayed((calls[index]!.input as { blob: string }).blob, 1));
+      }
+      return calls;
+    };
+    const blobOf = (calls: { input: unknown }[]) => calls.map((call) => (call.input as { blob: string }).blob);
+    expect(blobOf(await scheduledNext())).toEqual([listed[2], listed[1]]);
+    expect(blobOf(await scheduledNext())).toEqual([listed[3]]);
+    expect(blobOf(await scheduledNext())).toEqual([listed[0]]);
+    const last = await run(history, request);
+    expect(last.isDone).toBe(true);
+    expect((last.output as ReplayReport).totals).toMatchObject({ blobs: 4, replayed: 4 });
   });
 
   it('completes at once with empty totals when the range holds no blobs', async () => {

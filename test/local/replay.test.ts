@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createBlobServiceClient } from '../../shared/adapters/blob';
-import { decodeCaptureFile } from '../../shared/capture';
+import { buildCaptureFile, CaptureWindow, decodeCaptureFile } from '../../shared/capture';
 import type { ReplayReport } from '../../shared/pipeline/replay';
 import { type Azurite, startAzurite } from '../../local/azurite';
 import { LOCAL_CAPTURE_LOCATION } from '../../local/capture';
@@ -233,6 +233,36 @@ describe('capture and replay on the local runtime', () => {
     expect(report.totals).toMatchObject({ blobs: names.length, failed: 1, replayed: 0 });
     expect(report.blobs.filter((blob) => blob.status === 'replayed')).toHaveLength(names.length - 1);
     expect(await tables()).toEqual(original);
+  });
+
+  it('keeps the first copy when a later Capture file of the same partition holds a conflicting one', async () => {
+    // The early file is long and the late one holds a single event: replayed side by side, the late
+    // file would finish first and its conflicting copy would take the id. One partition is one lane.
+    const startMs = Date.now() - 30 * 60_000;
+    const line = (oid: number, item: string) =>
+      Buffer.from(
+        `{"geographical_location_oid":1,"video_camera_oid":1,"detection_oid":${oid},"item_name":"${item}","timestamp_detected":${startMs}}`,
+      );
+    const upload = async (atMs: number, bodies: Buffer[]) => {
+      const events = bodies.map((body, index) => ({ sequenceNumber: String(index), enqueuedMs: atMs + index, body }));
+      const file = await buildCaptureFile(LOCAL_CAPTURE_LOCATION, '0', CaptureWindow.of(atMs, events));
+      const container = createBlobServiceClient({ kind: 'connectionString', value: azurite.connectionString }).getContainerClient(
+        'capture',
+      );
+      await container.getBlockBlobClient(file.name).uploadData(file.bytes);
+    };
+    await upload(
+      startMs,
+      Array.from({ length: 4000 }, (_, index) => line(7_000_000_000 + index, 'tram')),
+    );
+    await upload(startMs + 60_000, [line(7_000_000_000 + 3999, 'conflicting copy')]);
+    await stop();
+    await start('fourth');
+    const report = await replayViaApi(new Date(startMs - 1000).toISOString(), new Date(startMs + 120_000).toISOString());
+    expect(report.totals).toMatchObject({ blobs: 2, failed: 0, replayed: 4000 });
+    await settled();
+    const rows = (await request<{ item_name: string; item_count: number }[]>('/api/top-items?location=1&window=all')).body;
+    expect(rows.map((row) => [row.item_name, row.item_count])).toEqual([['tram', 4000]]);
   });
 
   it('refuses a range past the dedup horizon, saying where it is', async () => {

@@ -13,6 +13,7 @@ import {
   type ReplayPosition,
   type ReplayDeps,
   summarizeReplay,
+  replayLanes,
 } from '../../../shared/pipeline/replay';
 import { REPLAY_LIMITS } from '../../../shared/pipeline/replayLimits';
 
@@ -305,5 +306,24 @@ describe('helpers', () => {
     });
     expect(results).toEqual([50, 10, 40, 20, 30, 0, 60]);
     expect(peak).toBe(3);
+  });
+});
+
+describe('replayLanes', () => {
+  it('makes one lane per partition of an event hub, each in time order, and a lane of each foreign name', () => {
+    expect(
+      replayLanes([
+        'ns/hub/1/2026/11/22/10/20/00.avro',
+        'ns/hub/0/2026/11/22/10/05/00.avro',
+        'ns/hub/1/2026/11/22/09/59/59.avro',
+        'ns/other/1/2026/11/22/10/00/00.avro',
+        'not a capture name',
+      ]),
+    ).toEqual([
+      ['ns/hub/1/2026/11/22/09/59/59.avro', 'ns/hub/1/2026/11/22/10/20/00.avro'],
+      ['ns/hub/0/2026/11/22/10/05/00.avro'],
+      ['ns/other/1/2026/11/22/10/00/00.avro'],
+      ['not a capture name'],
+    ]);
   });
 });
