@@ -53,6 +53,8 @@ export type CallName = keyof StoreCalls;
 
 export type ToWorker =
   | { readonly kind: 'call'; readonly id: number; readonly name: CallName; readonly args: unknown }
+  /** A call whose answer nobody waits for (its effects still come before those of any later message). */
+  | { readonly kind: 'notify'; readonly name: CallName; readonly args: unknown }
   | { readonly kind: 'durable'; readonly tails: readonly { partition: number; tail: PartitionState }[] }
   | { readonly kind: 'stop' };
 

@@ -28,6 +28,10 @@ async function run(port: MessagePort, data: StoreWorkerData): Promise<void> {
   port.on('message', (message: ToWorker) => {
     if (message.kind === 'durable') pipeline.eventLog.advance(message.tails);
     else if (message.kind === 'call') answer(port, message.id, calls[message.name] as (args: unknown) => Promise<unknown>, message.args);
+    else if (message.kind === 'notify')
+      (calls[message.name] as (args: unknown) => Promise<unknown>)(message.args).catch((error: unknown) =>
+        logger.warn(`${message.name} failed: ${describeError(error)}`),
+      );
     else
       void pipeline
         .stop()
