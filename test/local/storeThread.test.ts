@@ -42,7 +42,10 @@ describe('the store worker', () => {
     expect((await postEvents(runtime.url, events(300, 200))).status).toBe(202);
 
     writeFileSync(trigger, '');
-    const exit = await Promise.race([runtime.exited, new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 30_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), 30_000)));
+    const exit = await Promise.race([runtime.exited, hung]);
+    clearTimeout(timer);
     expect(exit).toEqual({ code: 1, signal: null });
     expect(runtime.output()).toMatch(/the store worker failed: .*injected store worker crash/);
     await runtime.stop();
