@@ -152,8 +152,9 @@ export class StoreThread {
       });
       this.worker.once('error', (error) => this.fail(error, reject));
       this.worker.once('exit', (code) => {
-        // Once stopping, the worker is terminated on purpose.
-        if (!this.stopping) this.fail(new Error(`the store worker exited (code ${code})`), reject);
+        // Once stopping, the worker is terminated on purpose (or has nothing left to stop).
+        if (this.stopping) this.stopped?.();
+        else this.fail(new Error(`the store worker exited (code ${code})`), reject);
       });
     });
   }
