@@ -1,12 +1,9 @@
-import { BlobCaptureArchive } from '../shared/adapters/blob/captureArchive';
 import { buildCaptureFile, type CaptureArchive, type CaptureWindow, CaptureRoller } from '../shared/capture';
 import type { Clock } from '../shared/ports';
-import type { EventLog } from './eventlog';
+import type { ReadableLog } from './eventlog';
 import { describeError, type Logger, throttledWarn } from './log';
 import { PartitionFollower } from './pumps/partitionFollower';
 import { backoffMs, type WakeSignal } from './pumps/signal';
-import { LocalReplays } from './replay';
-import type { LocalRuntime } from './runtime';
 import type { CheckpointStore, LocalDatabase } from './store';
 
 /** Where the local runtime's Capture files go: `{namespace}/{eventHub}/…` in the capture container. */
@@ -18,10 +15,27 @@ export const LOCAL_CAPTURE_LOCATION = { namespace: 'local', eventHub: 'detection
  */
 const CLOSE_GRACE_MS = 1000;
 
+/** Where the capture writer keeps its checkpoints: read when it starts, written after each file. */
+export interface CaptureCheckpoints {
+  getNow(key: string): number | undefined;
+  /** Sets every entry in one transaction. */
+  commit(entries: readonly (readonly [string, number])[]): Promise<void>;
+}
+
+/** The capture checkpoints in the store, on the thread that owns it. */
+export function storeCaptureCheckpoints(database: LocalDatabase, checkpoints: CheckpointStore): CaptureCheckpoints {
+  return {
+    getNow: (key) => checkpoints.getNow(key),
+    commit: (entries) =>
+      database.unit(async () => {
+        for (const [key, value] of entries) await checkpoints.set(key, value);
+      }),
+  };
+}
+
 export interface CaptureWriterOptions {
-  readonly log: EventLog;
-  readonly database: LocalDatabase;
-  readonly checkpoints: CheckpointStore;
+  readonly log: ReadableLog;
+  readonly checkpoints: CaptureCheckpoints;
   readonly archive: CaptureArchive;
   readonly windowSeconds: number;
   readonly windowBytes: number;
@@ -114,17 +128,17 @@ export class CaptureWriter extends PartitionFollower {
    * stay after the checkpoint and are captured again on the next start.
    */
   private async upload(partition: number, window: CaptureWindow, attempts = Infinity): Promise<boolean> {
-    const { archive, database, checkpoints, logger } = this.options;
+    const { archive, checkpoints, logger } = this.options;
     const warn = throttledWarn(logger);
     const file = await buildCaptureFile(archive.location, String(partition), window);
     const next = Number(file.lastSequence) + 1;
     for (let attempt = 1; ; attempt += 1) {
       try {
         await archive.write(file.name, file.bytes);
-        await database.unit(async () => {
-          await checkpoints.set(CaptureWriter.checkpointKey(partition), next);
-          await checkpoints.set(CaptureWriter.startKey(partition), window.startMs);
-        });
+        await checkpoints.commit([
+          [CaptureWriter.checkpointKey(partition), next],
+          [CaptureWriter.startKey(partition), window.startMs],
+        ]);
         this.committed[partition] = next;
         this.filesWritten += 1;
         logger.debug(`captured ${file.events} events of partition ${partition} to ${file.name}`);
@@ -142,44 +156,4 @@ export class CaptureWriter extends PartitionFollower {
       }
     }
   }
-}
-
-/**
- * The runtime plugin (found by local/main.ts): Capture files from the event log into the capture
- * container, the capture archive in the Services bundle, and POST /api/replay with its status route.
- */
-export async function installCapture(runtime: LocalRuntime): Promise<void> {
-  const { config } = runtime;
-  const archive = new BlobCaptureArchive(runtime.blobService, config.captureContainer, LOCAL_CAPTURE_LOCATION, { createContainer: true });
-  const writer = new CaptureWriter({
-    log: runtime.eventLog,
-    database: runtime.store.database,
-    checkpoints: runtime.store.checkpoints,
-    archive,
-    windowSeconds: config.captureWindowSeconds,
-    windowBytes: config.captureWindowBytes,
-    clock: runtime.clock,
-    logger: runtime.logger.child('capture'),
-  });
-  await runtime.addComponent({
-    name: 'capture',
-    start: () => writer.start(),
-    stop: () => writer.stop(),
-    logPosition: (partition) => writer.position(partition),
-  });
-  runtime.extendServices({ captures: archive });
-
-  const replays = new LocalReplays({
-    archive,
-    services: () => runtime.services,
-    database: runtime.store.database,
-    logger: runtime.logger.child('replay'),
-    sliceEvents: config.ingestBatchSize,
-    onCommitted: () => runtime.tallyPump.wake(),
-  });
-  for (const route of replays.routes()) runtime.addRoute(route);
-  await runtime.addComponent({ name: 'replay', stop: () => replays.stop() });
-  runtime.logger.info(
-    `capture: ${config.captureContainer}/${LOCAL_CAPTURE_LOCATION.namespace}/${LOCAL_CAPTURE_LOCATION.eventHub}/ (${config.captureWindowSeconds} s or ${config.captureWindowBytes} bytes per file); replay: POST /api/replay`,
-  );
 }

@@ -1,6 +1,5 @@
 import { ConfigError, loadLocalConfig, type LocalConfig } from '../shared/config';
 import { createLogger, describeError } from './log';
-import { installCapture } from './capture';
 import { type LocalRuntime, startRuntime } from './runtime';
 import { stopSignalHandler } from './signals';
 
@@ -17,13 +16,20 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel, 'runtime');
 
-  let runtime: LocalRuntime;
+  let runtime: LocalRuntime | undefined;
+  // The store worker died: nothing can be counted any more, so stop (the log keeps every 202) and exit.
+  const onFailure = (error: Error): void => {
+    logger.error('stopping the runtime', error);
+    const stopped = runtime ? runtime.stop() : Promise.resolve();
+    void stopped.finally(() => process.exit(1));
+  };
   try {
-    runtime = await startRuntime(config, { logger, plugins: [installCapture] });
+    runtime = await startRuntime(config, { logger, onFailure });
   } catch (error) {
     logger.error('startup failed', error);
     process.exit(1);
   }
+  const running = runtime;
 
   const shutdown = stopSignalHandler({
     force: (signal) => {
@@ -36,7 +42,7 @@ async function main(): Promise<void> {
         logger.error(`could not stop within ${SHUTDOWN_DEADLINE_MS} ms; exiting anyway (everything acknowledged is already on disk)`);
         process.exit(1);
       }, SHUTDOWN_DEADLINE_MS);
-      runtime.stop().then(
+      running.stop().then(
         () => {
           clearTimeout(deadline);
           process.exit(0);

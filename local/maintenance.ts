@@ -1,4 +1,4 @@
-import type { EventLog } from './eventlog';
+import type { ReadableLog } from './eventlog';
 import { describeError, type Logger } from './log';
 import type { FeedPump } from './pumps/feedPump';
 import type { LogConsumer } from './pumps/logConsumer';
@@ -9,7 +9,7 @@ const MAINTENANCE_INTERVAL_MS = 30_000;
 
 export interface MaintenanceParts {
   readonly store: LocalStore;
-  readonly eventLog: EventLog;
+  readonly eventLog: ReadableLog;
   readonly pumps: {
     readonly tallyPump: FeedPump;
     readonly aggregatePump: FeedPump;

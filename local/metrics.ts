@@ -1,5 +1,5 @@
 import { COUNTER_NAMES, type MetricsStore, type PipelineCounters } from '../shared/ports';
-import type { EventLog } from './eventlog';
+import type { ReadableLog } from './eventlog';
 
 /**
  * The local host's pipeline counters: `accepted` is read from the event log, every other counter
@@ -10,7 +10,7 @@ import type { EventLog } from './eventlog';
 export class EventLogMetrics implements MetricsStore {
   constructor(
     private readonly counters: MetricsStore,
-    private readonly log: Pick<EventLog, 'durableRecordCount'>,
+    private readonly log: Pick<ReadableLog, 'durableRecordCount'>,
   ) {}
 
   add(delta: Partial<PipelineCounters>): Promise<void> {

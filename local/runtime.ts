@@ -1,28 +1,23 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BlobServiceClient } from '@azure/storage-blob';
+import { BlobCaptureArchive } from '../shared/adapters/blob/captureArchive';
 import { createBlobServiceClient } from '../shared/adapters/blob';
-import { requestMeter } from '../shared/charges';
 import type { LocalConfig } from '../shared/config';
 import type { LocationTable } from '../shared/domain/locations';
 import { type Clock, systemClock } from '../shared/ports';
 import { resetServices, useServices } from '../functions/services';
-import type { Services } from '../shared/services';
 import { type Azurite, startAzurite } from './azurite';
+import { CaptureWriter, LOCAL_CAPTURE_LOCATION } from './capture';
 import { dataLayout, lockDataDir, writeFileAtomic } from './dataDir';
 import { type DatasetBOrigin, loadDatasetB, publishDatasetB } from './datasetB';
 import { EventLog } from './eventlog';
-import { type FunctionHandlers, loadFunctionHandlers } from './functions';
+import { loadFunctionHandlers } from './functions';
 import { createLogger, describeError, type Logger } from './log';
-import { createRowsTimer } from './rowsTimer';
-import { FeedPump } from './pumps/feedPump';
-import { ingestBatchHandler } from './pumps/ingestPump';
-import { LogConsumer, type LogConsumerOptions } from './pumps/logConsumer';
-import { type Route, RouteTable } from './routes';
-import { createMaintenance } from './maintenance';
+import { RouteTable } from './routes';
 import { LocalHttpServer } from './server';
-import { createLocalServices } from './services';
-import { openLocalStore, type LocalStore } from './store';
+import { StoreThread } from './storeThread/client';
+import { createMainServices } from './storeThread/mainServices';
 import { StatsStream } from './stream';
 
 /** Something with a life cycle that the runtime starts after its own parts and stops before them. */
@@ -37,14 +32,12 @@ export interface RuntimeComponent {
   logPosition?(partition: number): number;
 }
 
-/** Extends a runtime before it starts serving: adds routes, components, log consumers, services. */
-export type RuntimePlugin = (runtime: LocalRuntime) => void | Promise<void>;
-
 export interface StartOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly logger?: Logger;
   readonly clock?: Clock;
-  readonly plugins?: readonly RuntimePlugin[];
+  /** Called once if the store worker dies while the runtime runs; the runtime cannot go on without it. */
+  readonly onFailure?: (error: Error) => void;
 }
 
 /** What `/api/health`'s backlog counts and what storage the runtime talks to. */
@@ -55,6 +48,11 @@ export interface StorageInfo {
   readonly embedded: boolean;
 }
 
+/**
+ * The running local runtime. Its main thread serves HTTP, runs POST /api/events, writes the event log
+ * and cuts Capture files; the store worker (storeThread/) owns the SQLite store and runs the pumps
+ * with the `ingest`, `tally` and `aggregate` handlers, the timers, replay and the store's read routes.
+ */
 export interface LocalRuntime {
   readonly config: LocalConfig;
   readonly logger: Logger;
@@ -62,42 +60,15 @@ export interface LocalRuntime {
   readonly layout: ReturnType<typeof dataLayout>;
   readonly storage: StorageInfo;
   readonly blobService: BlobServiceClient;
-  readonly store: LocalStore;
   readonly eventLog: EventLog;
-  readonly handlers: FunctionHandlers;
   readonly routes: RouteTable;
-  readonly ingestPump: LogConsumer;
-  /** Feeds the dedup store's records, in lsn order, to `tally` (stage one of aggregation). */
-  readonly tallyPump: FeedPump;
-  /** Feeds the tallies to `aggregate` (stage two). */
-  readonly aggregatePump: FeedPump;
-  readonly datasetB: DatasetBOrigin & { readonly rows: number };
-  /** The Services bundle the handlers see (getServices()). */
-  readonly services: Services;
   /** Set once the server listens. */
   readonly url: string;
-  addRoute(route: Route): void;
-  /** Adds a component; started at once if the runtime already runs. */
-  addComponent(component: RuntimeComponent): Promise<void>;
-  /**
-   * A consumer of the event log with its own checkpoints (`eventlog/<name>/<partition>`), each batch
-   * handled in one transaction with its checkpoint. Log segments are kept until every consumer has
-   * passed them.
-   */
-  addLogConsumer(options: Pick<LogConsumerOptions, 'name' | 'handle' | 'batchSize' | 'afterCommit' | 'idlePollMs'>): Promise<LogConsumer>;
-  /** Adds or replaces optional services (e.g. `captures`) for every handler. */
-  extendServices(extra: Partial<Services>): void;
   /** Stops serving, lets work under way finish, stops every part. Idempotent. */
   stop(): Promise<void>;
 }
 
-export const TALLY_CHECKPOINT = 'changes/tally';
-export const AGGREGATE_CHECKPOINT = 'tallies/aggregate';
-/** Tallies per `aggregate` batch, as `maxItemsPerInvocation` of its trigger in Azure. */
-const TALLY_BATCH_SIZE = 1000;
 const HTTP_GRACE_MS = 3_000;
-
-type ConsumerOptions = Pick<LogConsumerOptions, 'name' | 'handle' | 'batchSize' | 'afterCommit' | 'idlePollMs'>;
 
 /** What every step shares: settings, logging, and the undo list a failed start (or a stop) runs backwards. */
 interface StartContext {
@@ -108,6 +79,7 @@ interface StartContext {
   readonly layout: ReturnType<typeof dataLayout>;
   readonly onUndo: (name: string, run: () => unknown) => void;
   readonly rollback: () => Promise<void>;
+  readonly onFailure: (error: Error) => void;
 }
 
 /** Step 1: the data directory, blob storage (an embedded Azurite unless STORAGE_CONNECTION) and Dataset B. */
@@ -119,35 +91,19 @@ interface Storage {
   readonly locations: LocationTable;
 }
 
-/** Step 2: the durable state, the SQLite store and the event log. */
-interface Stores {
-  readonly store: LocalStore;
-  readonly eventLog: EventLog;
-}
-
-/** Step 3: the pumps that feed the handlers, and the log consumers (ingest first) with their checkpoints. */
-interface Pumps {
-  readonly ingestPump: LogConsumer;
-  readonly tallyPump: FeedPump;
-  readonly aggregatePump: FeedPump;
-  readonly logConsumers: LogConsumer[];
-  makeConsumer(options: ConsumerOptions): LogConsumer;
-}
-
 /**
- * Starts the whole local pipeline: Azurite (unless STORAGE_CONNECTION), Dataset B, the SQLite store,
- * the event log, the pumps feeding the real `ingest`, `tally` and `aggregate` handlers, and the HTTP
- * server with the real HTTP handlers. A failure at any step undoes the earlier ones and throws.
+ * Starts the whole local pipeline: Azurite (unless STORAGE_CONNECTION), Dataset B, the event log, the
+ * store worker (the SQLite store and the pumps feeding the real `ingest`, `tally` and `aggregate`
+ * handlers), capture, and the HTTP server with the real HTTP handlers. A failure at any step undoes
+ * the earlier ones and throws.
  */
 export async function startRuntime(config: LocalConfig, options: StartOptions = {}): Promise<LocalRuntime> {
   const context = startContext(config, options);
   try {
     const storage = await openStorage(context);
-    const stores = await openStores(context);
-    const handlers = await loadFunctionHandlers();
-    const pumps = createPumps(context, stores, handlers);
-    const runtime = assembleRuntime(context, storage, stores, pumps, handlers);
-    for (const plugin of options.plugins ?? []) await plugin(runtime.runtime);
+    const eventLog = await openEventLog(context);
+    const thread = await startStoreThread(context, storage, eventLog);
+    const runtime = await assembleRuntime(context, storage, eventLog, thread);
     await serve(context, storage, runtime);
     return runtime.runtime;
   } catch (error) {
@@ -175,6 +131,7 @@ function startContext(config: LocalConfig, options: StartOptions): StartContext 
         }
       }
     },
+    onFailure: options.onFailure ?? ((error) => logger.error('the runtime cannot go on', error)),
   };
 }
 
@@ -215,16 +172,8 @@ async function openStorage({ config, env, logger, layout, onUndo }: StartContext
   return { storage, azuritePid: azurite?.pid ?? null, blobService, origin, locations };
 }
 
-async function openStores({ config, logger, clock, layout, onUndo }: StartContext): Promise<Stores> {
-  const store = openLocalStore(layout.store, {
-    dedupTtlSeconds: config.dedupTtlSeconds,
-    dedupPartitions: config.dedupPartitions,
-    clock,
-    meter: requestMeter,
-  });
-  onUndo('the store', () => store.close());
-  logger.info(`store: ${layout.store} (SQLite, WAL; dedup TTL ${config.dedupTtlSeconds} s, ${config.dedupPartitions} dedup partitions)`);
-
+/** Step 2: the event log, written on this thread. */
+async function openEventLog({ config, logger, clock, layout, onUndo }: StartContext): Promise<EventLog> {
   const { log: eventLog, reports } = await EventLog.open({ dir: layout.eventLog, partitions: config.partitions, clock });
   onUndo('the event log', () => eventLog.close());
   for (const report of reports) {
@@ -237,56 +186,32 @@ async function openStores({ config, logger, clock, layout, onUndo }: StartContex
   logger.info(
     `event log: ${layout.eventLog} (${config.partitions} partitions, ${reports.reduce((sum, report) => sum + report.records, 0)} events kept)`,
   );
-  return { store, eventLog };
+  return eventLog;
 }
 
-function createPumps({ config, logger }: StartContext, { store, eventLog }: Stores, handlers: FunctionHandlers): Pumps {
-  // Stage two folds whatever tallies exist as soon as they are committed: they are few, and the
-  // linger of stage one already gathered the changes behind them.
-  const aggregatePump = new FeedPump({
-    functionName: 'aggregate',
-    source: store.tallies,
-    handler: handlers.aggregate,
-    database: store.database,
-    checkpoints: store.checkpoints,
-    checkpoint: AGGREGATE_CHECKPOINT,
-    batchSize: TALLY_BATCH_SIZE,
-    logger: logger.child('aggregate'),
-  });
-  const tallyPump = new FeedPump({
-    functionName: 'tally',
-    source: store.changeFeed,
-    handler: handlers.tally,
-    database: store.database,
-    checkpoints: store.checkpoints,
-    checkpoint: TALLY_CHECKPOINT,
-    batchSize: config.changeBatchSize,
-    lingerMs: config.changeLingerMs,
-    afterCommit: () => aggregatePump.wake(),
-    logger: logger.child('tally'),
-  });
-  const logConsumers: LogConsumer[] = [];
-  const makeConsumer = (consumerOptions: ConsumerOptions): LogConsumer => {
-    if (logConsumers.some((consumer) => consumer.name === consumerOptions.name)) {
-      throw new Error(`a log consumer named ${consumerOptions.name} exists`);
-    }
-    const consumer = new LogConsumer({
-      ...consumerOptions,
-      log: eventLog,
-      database: store.database,
-      checkpoints: store.checkpoints,
-      logger: logger.child(consumerOptions.name),
-    });
-    logConsumers.push(consumer);
-    return consumer;
-  };
-  const ingestPump = makeConsumer({
-    name: 'ingest',
-    batchSize: config.ingestBatchSize,
-    handle: ingestBatchHandler(handlers.ingest, logger.child('ingest')),
-    afterCommit: () => tallyPump.wake(),
-  });
-  return { ingestPump, tallyPump, aggregatePump, logConsumers, makeConsumer };
+/**
+ * Step 3: the store worker. It opens the SQLite store and starts the pumps, reading the event log
+ * through a mirror that this thread advances after every durable write.
+ */
+async function startStoreThread(context: StartContext, storage: Storage, eventLog: EventLog): Promise<StoreThread> {
+  const { config, logger, layout, onUndo } = context;
+  const thread = await StoreThread.start(
+    {
+      config,
+      dataDir: layout.root,
+      storageConnection: storage.storage.connectionString,
+      locations: storage.locations,
+      logState: eventLog.state(),
+    },
+    eventLog,
+    logger,
+    (error) => context.onFailure(error),
+  );
+  onUndo('the store worker', () => thread.stop());
+  logger.info(
+    `store: ${layout.store} (SQLite, WAL, in the store worker; dedup TTL ${config.dedupTtlSeconds} s, ${config.dedupPartitions} dedup partitions)`,
+  );
+  return thread;
 }
 
 /** The runtime object, before it serves, with what `serve` needs of it. */
@@ -295,37 +220,26 @@ interface Assembled {
   readonly components: RuntimeComponent[];
   readonly stream: StatsStream;
   setServer(server: LocalHttpServer): void;
-  markRunning(): void;
 }
 
-function assembleRuntime(context: StartContext, storage: Storage, stores: Stores, pumps: Pumps, handlers: FunctionHandlers): Assembled {
+/** Step 4: the main thread's services and routes (POST /api/events here, the rest forwarded), and capture. */
+async function assembleRuntime(context: StartContext, storage: Storage, eventLog: EventLog, thread: StoreThread): Promise<Assembled> {
   const { config, logger, clock, layout } = context;
-  const { store, eventLog } = stores;
-  const services = createLocalServices({
-    config,
-    clock,
-    store,
-    eventLog,
-    blobService: storage.blobService,
-    locations: storage.locations,
-    // Stored detections not yet counted: those not yet tallied, and those in tallies not yet folded.
-    backlog: () => ({
-      events: pumps.ingestPump.backlog(),
-      changes: pumps.tallyPump.backlog() + store.tallies.changesAfter(pumps.aggregatePump.position()),
-    }),
-  });
+  const services = createMainServices({ config, clock, eventLog, thread, blobService: storage.blobService, locations: storage.locations });
   useServices(services);
   context.onUndo('the services', () => resetServices());
+  const handlers = await loadFunctionHandlers();
 
   let server: LocalHttpServer | undefined;
-  const stream = new StatsStream({ health: handlers.health, logger, track: (response) => server?.trackStream(response) });
-  const routes = apiRoutes(handlers, stream);
-  const components = pumpComponents(pumps);
-  components.push(createRowsTimer(handlers.refreshRows, logger.child('refreshRows')));
-  components.push(createMaintenance({ store, eventLog, pumps, components, logger: logger.child('maintenance') }));
+  const routes = new RouteTable();
+  routes.add({ method: 'POST', path: '/api/events', name: 'events', handler: handlers.events });
+  for (const route of thread.routes()) routes.add(route);
+  const health = routes.list().find((route) => route.name === 'health');
+  if (!health || 'raw' in health) throw new Error('the store worker serves no health route');
+  const stream = new StatsStream({ health: health.handler, logger, track: (response) => server?.trackStream(response) });
+  routes.add(stream.route());
+  const components = [captureComponent(context, storage, eventLog, thread)];
 
-  let running = false;
-  let current = services;
   let stopping: Promise<void> | undefined;
   const runtime: LocalRuntime = {
     config,
@@ -334,65 +248,48 @@ function assembleRuntime(context: StartContext, storage: Storage, stores: Stores
     layout,
     storage: storage.storage,
     blobService: storage.blobService,
-    store,
     eventLog,
-    handlers,
     routes,
-    ingestPump: pumps.ingestPump,
-    tallyPump: pumps.tallyPump,
-    aggregatePump: pumps.aggregatePump,
-    datasetB: { ...storage.origin, rows: storage.locations.size },
-    get services() {
-      return current;
-    },
     url: '',
-    addRoute: (route) => routes.add(route),
-    addComponent: async (component) => {
-      components.push(component);
-      if (running) await component.start?.();
-    },
-    addLogConsumer: async (consumerOptions) => {
-      const consumer = pumps.makeConsumer(consumerOptions);
-      await runtime.addComponent({ name: `log consumer ${consumer.name}`, start: () => consumer.start(), stop: () => consumer.stop() });
-      return consumer;
-    },
-    extendServices: (extra) => {
-      current = { ...current, ...extra };
-      useServices(current);
-    },
-    stop: () => (stopping ??= stopRuntime(context, { server, stream, components, stopped: () => (running = false) })),
+    stop: () => (stopping ??= stopRuntime(context, { server, stream, components })),
   };
-  return { runtime, components, stream, setServer: (started) => (server = started), markRunning: () => (running = true) };
+  return { runtime, components, stream, setServer: (started) => (server = started) };
 }
 
-function apiRoutes(handlers: FunctionHandlers, stream: StatsStream): RouteTable {
-  const routes = new RouteTable();
-  routes.add({ method: 'POST', path: '/api/events', name: 'events', handler: handlers.events });
-  routes.add({ method: 'GET', path: '/api/top-items', name: 'topItems', handler: handlers.topItems });
-  routes.add({ method: 'GET', path: '/api/health', name: 'health', handler: handlers.health });
-  routes.add({ method: 'GET', path: '/api/locations', name: 'locations', handler: handlers.locations });
-  routes.add({ method: 'GET', path: /^\/api\/odata(?:\/(?<path>.*))?$/, name: 'odata', handler: handlers.odata });
-  routes.add(stream.route());
-  return routes;
-}
-
-function pumpComponents({ ingestPump, tallyPump, aggregatePump }: Pumps): RuntimeComponent[] {
-  return [
-    { name: 'ingest pump', start: () => ingestPump.start(), stop: () => ingestPump.stop() },
-    { name: 'tally pump', start: () => tallyPump.start(), stop: () => tallyPump.stop() },
-    { name: 'aggregate pump', start: () => aggregatePump.start(), stop: () => aggregatePump.stop() },
-  ];
+/**
+ * Event Hubs Capture of the event log, on the thread that writes it: Avro files into the capture
+ * container, with checkpoints committed through the store worker (which replays from them).
+ */
+function captureComponent(
+  { config, clock, logger }: StartContext,
+  storage: Storage,
+  eventLog: EventLog,
+  thread: StoreThread,
+): RuntimeComponent {
+  const archive = new BlobCaptureArchive(storage.blobService, config.captureContainer, LOCAL_CAPTURE_LOCATION, { createContainer: true });
+  const writer = new CaptureWriter({
+    log: eventLog,
+    checkpoints: thread.captureCheckpoints(),
+    archive,
+    windowSeconds: config.captureWindowSeconds,
+    windowBytes: config.captureWindowBytes,
+    clock,
+    logger: logger.child('capture'),
+  });
+  logger.info(
+    `capture: ${config.captureContainer}/${LOCAL_CAPTURE_LOCATION.namespace}/${LOCAL_CAPTURE_LOCATION.eventHub}/ (${config.captureWindowSeconds} s or ${config.captureWindowBytes} bytes per file); replay: POST /api/replay`,
+  );
+  return { name: 'capture', start: () => writer.start(), stop: () => writer.stop() };
 }
 
 /** Stops serving, stops the components in reverse order, then undoes the start steps. */
 async function stopRuntime(
   { logger, layout, rollback }: StartContext,
-  parts: { server: LocalHttpServer | undefined; stream: StatsStream; components: readonly RuntimeComponent[]; stopped: () => void },
+  parts: { server: LocalHttpServer | undefined; stream: StatsStream; components: readonly RuntimeComponent[] },
 ): Promise<void> {
   logger.info('stopping: no new requests; finishing the work under way');
   await parts.server?.stop(HTTP_GRACE_MS).catch((error: unknown) => logger.warn(`while stopping the HTTP server: ${describeError(error)}`));
   parts.stream.stop();
-  parts.stopped();
   for (const component of [...parts.components].reverse()) {
     try {
       await component.stop?.();
@@ -405,12 +302,11 @@ async function stopRuntime(
   logger.info('stopped');
 }
 
-/** Step 4: starts every component, then the HTTP server, and writes runtime.json for tools. */
+/** Step 5: starts every component, then the HTTP server, and writes runtime.json for tools. */
 async function serve({ config, logger, layout }: StartContext, storage: Storage, assembled: Assembled): Promise<void> {
   const { runtime } = assembled;
   try {
     for (const component of assembled.components) await component.start?.();
-    assembled.markRunning();
     const server = new LocalHttpServer({
       routes: runtime.routes,
       staticDir: join(__dirname, 'dashboard'),

@@ -4,9 +4,9 @@ import { meteredDedup, meteredMetrics, meteredTallies } from '../shared/adapters
 import { requestMeter } from '../shared/charges';
 import type { LocalConfig } from '../shared/config';
 import type { LocationTable } from '../shared/domain/locations';
-import type { Clock } from '../shared/ports';
+import type { Clock, EventPublisher } from '../shared/ports';
 import type { Services } from '../shared/services';
-import { type EventLog, EventLogPublisher } from './eventlog';
+import type { ReadableLog } from './eventlog';
 import { EventLogMetrics } from './metrics';
 import type { LocalStore } from './store';
 
@@ -14,7 +14,9 @@ export interface LocalServicesParts {
   readonly config: LocalConfig;
   readonly clock: Clock;
   readonly store: LocalStore;
-  readonly eventLog: EventLog;
+  readonly eventLog: ReadableLog;
+  /** Where POST /api/events publishes: the event log, on the thread that writes it. */
+  readonly publisher: EventPublisher;
   readonly blobService: BlobServiceClient;
   readonly locations: LocationTable;
   readonly backlog: () => { events: number; changes: number };
@@ -39,7 +41,7 @@ export function createLocalServices(parts: LocalServicesParts): Services {
     metrics: meteredMetrics(new EventLogMetrics(store.metrics, parts.eventLog), requestMeter),
     operations: () => requestMeter.operations(),
     deadLetters: new BlobDeadLetterSink(parts.blobService, config.deadLetterContainer, { createContainer: true }),
-    publisher: new EventLogPublisher(parts.eventLog),
+    publisher: parts.publisher,
     locations: () => locations,
     backlog: () => Promise.resolve(parts.backlog()),
   };

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpRequest, InvocationContext } from '@azure/functions';
+import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import type { FunctionHttpHandler } from './functions';
 import { describeError, type Logger } from './log';
 import type { RawRoute } from './routes';
@@ -104,9 +104,10 @@ export class StatsStream {
     try {
       const request = new HttpRequest({ method: 'GET', url: 'http://localhost/api/health' });
       const context = new InvocationContext({ functionName: 'health', logHandler: () => undefined });
-      const response = await this.options.health(request, context);
-      const body = response.jsonBody as Record<string, unknown> | undefined;
-      if (!body) return undefined;
+      // As the server would send it: the handler may answer with jsonBody or (forwarded from the store worker) bytes.
+      const response = new HttpResponse(await this.options.health(request, context));
+      if (response.status !== 200) return undefined;
+      const body = (await response.json()) as Record<string, unknown>;
       // The check time changes on every look; only a change in the rest is news.
       const { checkedAt: _checkedAt, ...rest } = body;
       return { payload: JSON.stringify(body), comparable: JSON.stringify(rest) };

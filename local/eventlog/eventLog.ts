@@ -4,7 +4,7 @@ import type { DetectionWire } from '../../shared/domain/detection';
 import { partitionOfKey } from '../../shared/domain/partitioning';
 import type { Clock, EventPublisher } from '../../shared/ports';
 import { systemClock } from '../../shared/ports';
-import { LogPartition, type PartitionOpenReport, type PartitionReader } from './partition';
+import { LogPartition, type PartitionOpenReport, type PartitionReader, type PartitionState } from './partition';
 
 export interface EventLogOptions {
   readonly dir: string;
@@ -20,6 +20,22 @@ export interface LogAppend {
   readonly body: Buffer;
 }
 
+/** What the log's consumers read: the writing log itself, or its mirror on another thread. */
+export interface ReadableLog {
+  readonly partitionCount: number;
+  /** Sequence number after the last durable record of a partition. */
+  endSequence(partition: number): number;
+  /** Oldest sequence number still kept by a partition. */
+  startSequence(partition: number): number;
+  /** Records ever made durable, over all partitions (never goes down). */
+  durableRecordCount(): number;
+  reader(partition: number, fromSequence: number): PartitionReader;
+  /** Calls `listener` with the partitions that just received durable records. */
+  onDurable(listener: (partitions: readonly number[]) => void): () => void;
+  /** Deletes sealed segments of a partition that lie wholly below `sequence`. */
+  retainFrom(partition: number, sequence: number): number;
+}
+
 interface Waiter {
   resolve(): void;
   reject(error: unknown): void;
@@ -33,7 +49,7 @@ const LAYOUT_FILE = 'layout.json';
  * record is fsynced. Appends that arrive while a write is under way are committed together by the
  * next one (group commit), so many concurrent requests share each fsync.
  */
-export class EventLog {
+export class EventLog implements ReadableLog {
   private waiting: Waiter[] = [];
   private flushing: Promise<void> | undefined;
   private readonly listeners = new Set<(partitions: readonly number[]) => void>();
@@ -115,6 +131,16 @@ export class EventLog {
 
   reader(partition: number, fromSequence: number): PartitionReader {
     return this.partition(partition).reader(fromSequence);
+  }
+
+  /** Every partition's segments and durable end: what a mirror on another thread starts from. */
+  state(): PartitionState[] {
+    return this.partitions.map((partition) => partition.state());
+  }
+
+  /** A partition's active segment and durable end, to advance a mirror after a flush. */
+  tail(partition: number): PartitionState {
+    return this.partition(partition).tail();
   }
 
   /** Calls `listener` with the partitions that just received durable records. */

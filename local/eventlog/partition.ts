@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { decodeRecord, encodeRecord, type LogRecord } from './record';
 
 /** A segment file: `<first sequence>-<first offset>.log`, both zero-padded so names sort. */
-interface Segment {
+export interface Segment {
   readonly baseSequence: number;
   readonly baseOffset: number;
   readonly path: string;
@@ -18,6 +18,24 @@ export interface PartitionOpenReport {
   /** Bytes cut from the end of the last segment because they did not hold a whole, valid record. */
   readonly truncatedBytes: number;
   readonly truncatedReason: string | undefined;
+}
+
+/**
+ * What a reader needs of a partition: its segments and its durable end. The writing partition is one;
+ * a mirror of it on another thread (eventlog/mirror.ts), kept up to date by durable notices, is another.
+ */
+export interface SegmentSource {
+  readonly id: number;
+  readonly startSequence: number;
+  readonly endSequence: number;
+  segmentFor(sequence: number): { segment: Segment; index: number };
+  segmentAfter(segment: Segment): Segment | undefined;
+}
+
+/** The durable state of a partition that another thread needs to read it: its segments and its end. */
+export interface PartitionState {
+  readonly segments: readonly Segment[];
+  readonly endSequence: number;
 }
 
 const SEGMENT_NAME = /^(\d{20})-(\d{20})\.log$/;
@@ -41,7 +59,7 @@ function fsyncDirectory(dir: string): void {
  * by `flush`, which assigns sequence numbers, writes every queued record with one call and fsyncs;
  * only then do readers see them.
  */
-export class LogPartition {
+export class LogPartition implements SegmentSource {
   private pending: { key: Buffer; body: Buffer }[] = [];
   private handle: FileHandle | undefined;
   private closed = false;
@@ -140,15 +158,19 @@ export class LogPartition {
     return new PartitionReader(this, fromSequence);
   }
 
+  /** Its segments (copies) and durable end, for a reader on another thread. */
+  state(): PartitionState {
+    return { segments: this.segments.map((segment) => ({ ...segment })), endSequence: this.durableNextSequence };
+  }
+
+  /** Its active segment and durable end: what a mirror needs after a flush. */
+  tail(): PartitionState {
+    return { segments: [{ ...this.activeSegment() }], endSequence: this.durableNextSequence };
+  }
+
   /** Deletes sealed segments whose every record is below `sequence`. */
   deleteBefore(sequence: number): number {
-    let deleted = 0;
-    while (this.segments.length > 1 && (this.segments[1] as Segment).baseSequence <= sequence) {
-      const [segment] = this.segments.splice(0, 1);
-      rmSync((segment as Segment).path, { force: true });
-      deleted += 1;
-    }
-    return deleted;
+    return deleteSegmentsBefore(this.segments, sequence);
   }
 
   async close(): Promise<void> {
@@ -160,16 +182,12 @@ export class LogPartition {
 
   /** @internal for readers */
   segmentFor(sequence: number): { segment: Segment; index: number } {
-    let index = 0;
-    for (let i = 0; i < this.segments.length; i += 1) if ((this.segments[i] as Segment).baseSequence <= sequence) index = i;
-    return { segment: this.segments[index] as Segment, index };
+    return segmentFor(this.segments, sequence);
   }
 
   /** @internal for readers */
   segmentAfter(segment: Segment): Segment | undefined {
-    const index = this.segments.indexOf(segment);
-    if (index >= 0) return this.segments[index + 1];
-    return this.segments.find((candidate) => candidate.baseSequence > segment.baseSequence);
+    return segmentAfter(this.segments, segment);
   }
 
   private activeSegment(): Segment {
@@ -191,6 +209,31 @@ export class LogPartition {
     this.handle = handle;
     this.segments.push(next);
   }
+}
+
+/** The segment of a list that holds `sequence` (the first one if it lies before them all). */
+export function segmentFor(segments: readonly Segment[], sequence: number): { segment: Segment; index: number } {
+  let index = 0;
+  for (let i = 0; i < segments.length; i += 1) if ((segments[i] as Segment).baseSequence <= sequence) index = i;
+  return { segment: segments[index] as Segment, index };
+}
+
+/** The segment after `segment` in a list (found by its base sequence once `segment` itself was dropped). */
+export function segmentAfter(segments: readonly Segment[], segment: Segment): Segment | undefined {
+  const index = segments.indexOf(segment);
+  if (index >= 0) return segments[index + 1];
+  return segments.find((candidate) => candidate.baseSequence > segment.baseSequence);
+}
+
+/** Drops (and deletes the files of) the sealed segments of a list whose every record is below `sequence`. */
+export function deleteSegmentsBefore(segments: Segment[], sequence: number): number {
+  let deleted = 0;
+  while (segments.length > 1 && (segments[1] as Segment).baseSequence <= sequence) {
+    const [segment] = segments.splice(0, 1);
+    rmSync((segment as Segment).path, { force: true });
+    deleted += 1;
+  }
+  return deleted;
 }
 
 async function writeFully(handle: FileHandle, buffer: Buffer, position: number): Promise<void> {
@@ -256,7 +299,7 @@ export class PartitionReader {
   private next = 0;
 
   constructor(
-    private readonly partition: LogPartition,
+    private readonly partition: SegmentSource,
     fromSequence: number,
   ) {
     this.seek(fromSequence);

@@ -1,4 +1,4 @@
-import type { EventLog } from '../eventlog';
+import type { ReadableLog } from '../eventlog';
 import type { LogRecord } from '../eventlog/record';
 import { describeError, type Logger, throttledWarn } from '../log';
 import type { CheckpointStore, LocalDatabase } from '../store';
@@ -15,7 +15,7 @@ export interface LogBatch {
 export interface LogConsumerOptions {
   /** Names the checkpoints: `eventlog/<name>/<partition>`. */
   readonly name: string;
-  readonly log: EventLog;
+  readonly log: ReadableLog;
   readonly database: LocalDatabase;
   readonly checkpoints: CheckpointStore;
   readonly batchSize: number;

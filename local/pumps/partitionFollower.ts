@@ -1,4 +1,4 @@
-import type { EventLog } from '../eventlog';
+import type { ReadableLog } from '../eventlog';
 import type { CheckpointStore } from '../store';
 import { StopSignal, WakeSignal } from './signal';
 
@@ -15,8 +15,8 @@ export abstract class PartitionFollower {
   private unsubscribe: (() => void) | undefined;
 
   protected constructor(
-    protected readonly log: EventLog,
-    private readonly checkpointStore: CheckpointStore,
+    protected readonly log: ReadableLog,
+    private readonly checkpointStore: Pick<CheckpointStore, 'getNow'>,
   ) {}
 
   protected abstract checkpointKeyOf(partition: number): string;

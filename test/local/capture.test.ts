@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../support/memory';
 import { decodeCaptureFile, InMemoryCaptureArchive, parseCaptureBlobName } from '../../shared/capture';
-import { CaptureWriter } from '../../local/capture';
+import { CaptureWriter, storeCaptureCheckpoints } from '../../local/capture';
 import { EventLog } from '../../local/eventlog';
 import { createLogger } from '../../local/log';
 import { type LocalStore, openLocalStore } from '../../local/store';
@@ -41,8 +41,7 @@ async function openParts(): Promise<void> {
 function writer(options: { windowSeconds?: number; windowBytes?: number } = {}): CaptureWriter {
   const created = new CaptureWriter({
     log,
-    database: store.database,
-    checkpoints: store.checkpoints,
+    checkpoints: storeCaptureCheckpoints(store.database, store.checkpoints),
     archive,
     windowSeconds: options.windowSeconds ?? 60,
     windowBytes: options.windowBytes ?? 10_000_000,
