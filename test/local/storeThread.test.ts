@@ -5,7 +5,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getJson, type HealthJson, postEvents, removeDataDir, startRuntimeProcess, tempDataDir, waitForIdle } from '../support/runtime';
+import { removeDataDir, tempDataDir } from '../../tools/lib/runtime';
+import { getJson, type Health, postEvents, startTestRuntime, waitForIdle } from '../support/runtime';
 
 jest.setTimeout(120_000);
 
@@ -32,7 +33,7 @@ afterEach(() => removeDataDir(dataDir));
 describe('the store worker', () => {
   it('stops the runtime with a clear error when it dies, and a restart counts every acknowledged event once', async () => {
     const trigger = join(dataDir, 'crash-now');
-    const runtime = await startRuntimeProcess({
+    const runtime = await startTestRuntime({
       dataDir,
       nodeArgs: ['--import', 'tsx', '--import', CRASH_HOOK],
       env: { CRASH_STORE_WORKER: trigger },
@@ -50,7 +51,7 @@ describe('the store worker', () => {
     expect(runtime.output()).toMatch(/the store worker failed: .*injected store worker crash/);
     await runtime.stop();
 
-    const restarted = await startRuntimeProcess({ dataDir });
+    const restarted = await startTestRuntime({ dataDir });
     try {
       const health = await waitForIdle(restarted.url, (current) => current.counters.stored === 500);
       expect(health.counters).toMatchObject({ accepted: 500, stored: 500, duplicates: 0 });
@@ -62,11 +63,11 @@ describe('the store worker', () => {
   });
 
   it('answers the read routes it serves through the main thread', async () => {
-    const runtime = await startRuntimeProcess({ dataDir });
+    const runtime = await startTestRuntime({ dataDir });
     try {
       expect((await postEvents(runtime.url, events(0, 30))).status).toBe(202);
       await waitForIdle(runtime.url, (health) => health.counters.stored === 30);
-      const health = await getJson<HealthJson>(`${runtime.url}/api/health`);
+      const health = await getJson<Health>(`${runtime.url}/api/health`);
       expect(health.counters.accepted).toBe(30);
       const response = await fetch(`${runtime.url}/api/top-items?top=1`, { method: 'HEAD' });
       expect(response.status).toBe(200);
