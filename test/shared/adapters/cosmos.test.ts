@@ -80,11 +80,20 @@ function fakeTopItemsContainer(statuses: number[] | Error) {
   return { container: container as unknown as Container, batches };
 }
 
+/** The all-time counter of location 1 with two items: a commit or rows write of two rows. */
+const state = counterState('1', 'all', [
+  { name: 'car', count: 2 },
+  { name: 'bus', count: 1 },
+]);
+
+/** The batch that writes `state` (created or replaced) with both its rows. */
+const counterAndTwoRows = (counter: 'Create' | 'Replace') => [
+  { operationType: counter, id: 'counter|all' },
+  { operationType: 'Upsert', id: 'row|all|1' },
+  { operationType: 'Upsert', id: 'row|all|2' },
+];
+
 describe('CosmosCounterStore rows write outcomes', () => {
-  const state = counterState('1', 'all', [
-    { name: 'car', count: 2 },
-    { name: 'bus', count: 1 },
-  ]);
   const due = { state, etag: '"v1"', written: [] };
 
   it('replaces the counter on its etag and upserts each row in one transactional batch, recording the charge', async () => {
@@ -94,13 +103,7 @@ describe('CosmosCounterStore rows write outcomes', () => {
       new CosmosCounterStore(fake.container, meter).write(due, rowsOfCounter(state, 10), undefined),
     );
     expect(result).toBe(true);
-    expect(fake.batches).toEqual([
-      [
-        { operationType: 'Replace', id: 'counter|all' },
-        { operationType: 'Upsert', id: 'row|all|1' },
-        { operationType: 'Upsert', id: 'row|all|2' },
-      ],
-    ]);
+    expect(fake.batches).toEqual([counterAndTwoRows('Replace')]);
     expect(charges).toEqual({ rows_write: { n: 1, ru: 3 } });
   });
 
@@ -159,24 +162,13 @@ describe('CosmosCounterStore rows write outcomes', () => {
 });
 
 describe('CosmosCounterStore commits that carry rows, and the due counters', () => {
-  const state = counterState('1', 'all', [
-    { name: 'car', count: 2 },
-    { name: 'bus', count: 1 },
-  ]);
-
   it('creates the counter and its rows in one transactional batch, recorded as a rows write, and leaves nothing due in its cache', async () => {
     const fake = fakeTopItemsContainer([201, 201, 201]);
     const meter = new ChargeMeter();
     const store = new CosmosCounterStore(fake.container, meter);
     const { result, charges } = await meter.measure(() => store.commit({ state, expectedEtag: null, rows: rowsOfCounter(state, 10) }));
     expect(result).toBe(true);
-    expect(fake.batches).toEqual([
-      [
-        { operationType: 'Create', id: 'counter|all' },
-        { operationType: 'Upsert', id: 'row|all|1' },
-        { operationType: 'Upsert', id: 'row|all|2' },
-      ],
-    ]);
+    expect(fake.batches).toEqual([counterAndTwoRows('Create')]);
     expect(charges).toEqual({ rows_write: { n: 1, ru: 3 } });
     // The fake has no query: an answer from the cache sends no request.
     expect(await store.due({ fromCache: true })).toEqual([]);

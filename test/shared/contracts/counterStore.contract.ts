@@ -215,29 +215,24 @@ export function counterStoreContract(name: string, create: () => Promise<Counter
 
     it('writes the rows with a commit that carries them, leaving nothing due, and only the rows that changed', async () => {
       const { store, rows } = await create();
-      const first = counterState('7', '2026-11-22T10', [
-        { name: 'car', count: 3 },
-        { name: 'bus', count: 2 },
-        { name: 'van', count: 1 },
-      ]);
+      // car, bus and van counts of one hourly counter at location 7.
+      const at = (car: number, bus: number, van: number) =>
+        counterState('7', '2026-11-22T10', [
+          { name: 'car', count: car },
+          { name: 'bus', count: bus },
+          { name: 'van', count: van },
+        ]);
+      const etagOf = async () => (await store.read('7', ['2026-11-22T10'])).get('2026-11-22T10')!.etag;
+      const first = at(3, 2, 1);
       expect(await store.commit({ state: first, expectedEtag: null, rows: rowsOfCounter(first, 2) })).toBe(true);
       expect((await rows('7')).map(rowFields).sort(byRank)).toEqual(rowsOfCounter(first, 2));
       expect(await store.due()).toEqual([]);
-      const { etag } = (await store.read('7', ['2026-11-22T10'])).get('2026-11-22T10')!;
-      const second = counterState('7', '2026-11-22T10', [
-        { name: 'car', count: 3 },
-        { name: 'bus', count: 2 },
-        { name: 'van', count: 2 },
-      ]);
+      const second = at(3, 2, 2);
       // Within the cadence a commit carries no rows: they fall due, and the next one with rows writes them.
-      expect(await store.commit({ state: second, expectedEtag: etag })).toBe(true);
+      expect(await store.commit({ state: second, expectedEtag: await etagOf() })).toBe(true);
       expect((await store.due()).map((due) => due.state)).toEqual([second]);
-      const { etag: etag2 } = (await store.read('7', ['2026-11-22T10'])).get('2026-11-22T10')!;
-      const third = counterState('7', '2026-11-22T10', [
-        { name: 'car', count: 4 },
-        { name: 'bus', count: 2 },
-        { name: 'van', count: 2 },
-      ]);
+      const etag2 = await etagOf();
+      const third = at(4, 2, 2);
       expect(await store.commit({ state: third, expectedEtag: etag2, rows: rowsOfCounter(third, 3) })).toBe(true);
       expect((await rows('7')).map(rowFields).sort(byRank)).toEqual(rowsOfCounter(third, 3));
       expect(await store.due()).toEqual([]);
