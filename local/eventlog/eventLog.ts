@@ -34,6 +34,11 @@ export interface ReadableLog {
   onDurable(listener: (partitions: readonly number[]) => void): () => void;
   /** Deletes sealed segments of a partition that lie wholly below `sequence`. */
   retainFrom(partition: number, sequence: number): number;
+  /**
+   * Takes in durable notices that wait for this thread, so that a read sees every record acknowledged
+   * so far (a mirror on a busy thread would otherwise learn of them one turn of its event loop at a time).
+   */
+  catchUp?(): void;
 }
 
 interface Waiter {

@@ -65,6 +65,8 @@ export class EventLogMirror implements ReadableLog {
     states: readonly PartitionState[],
     /** Told after segments were deleted here, so that the writer forgets them too. */
     private readonly onRetained: (partition: number, sequence: number) => void = () => undefined,
+    /** Applies (through `advance`) the writer's notices already sent to this thread but not yet delivered. */
+    private readonly takeNotices: () => void = () => undefined,
   ) {
     this.partitions = states.map((state, id) => new PartitionMirror(id, state));
   }
@@ -92,6 +94,10 @@ export class EventLogMirror implements ReadableLog {
   onDurable(listener: (partitions: readonly number[]) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  catchUp(): void {
+    this.takeNotices();
   }
 
   /** Applies the writer's durable notice: the tails of the partitions that just received records. */

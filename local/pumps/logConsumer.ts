@@ -61,7 +61,10 @@ export class LogConsumer extends PartitionFollower {
     try {
       while (!this.stopSignal.isStopped) {
         try {
-          pending ??= reader.read(batchSize);
+          if (!pending) {
+            log.catchUp?.();
+            pending = reader.read(batchSize);
+          }
           const last = pending[pending.length - 1];
           if (!last) {
             pending = undefined;

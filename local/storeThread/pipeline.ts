@@ -37,6 +37,8 @@ export interface StorePipelineParts {
   readonly clock?: Clock;
   /** Told when maintenance deleted log segments, so that the log's writer forgets them too. */
   readonly onRetained: (partition: number, sequence: number) => void;
+  /** Delivers at once the messages that wait for this thread (durable notices among them). */
+  readonly takeMessages?: () => void;
 }
 
 /** The store side of the runtime: the SQLite store and everything that writes it, on one thread. */
@@ -65,7 +67,7 @@ export async function openStorePipeline(parts: StorePipelineParts): Promise<Stor
     meter: requestMeter,
   });
   try {
-    const eventLog = new EventLogMirror(parts.logState, parts.onRetained);
+    const eventLog = new EventLogMirror(parts.logState, parts.onRetained, parts.takeMessages);
     const handlers = await loadFunctionHandlers();
     const pumps = createPumps(config, logger, store, eventLog, handlers);
     const blobService = createBlobServiceClient(

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { createLogger, describeError, invocationLogHandler, type Logger } from '../log';
 import type { FunctionRoute } from '../routes';
@@ -19,13 +19,22 @@ async function run(port: MessagePort, data: StoreWorkerData): Promise<void> {
   // rejection is logged rather than fatal.
   process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', reason));
   const post = (message: FromWorker): void => port.postMessage(message);
+  // Set once the calls can be answered; messages taken before then would be lost.
+  const inbox: { dispatch?: (message: ToWorker) => void } = {};
   const pipeline = await openStorePipeline({
     ...data,
     logger,
     onRetained: (partition, sequence) => post({ kind: 'retained', partition, sequence }),
+    // The pumps chain promises without a pause while a backlog lasts, and messages are only delivered
+    // between turns of the event loop: the ingest pump takes them itself before each read, in order.
+    takeMessages: () => {
+      const deliver = inbox.dispatch;
+      if (!deliver) return;
+      for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port)) deliver(next.message as ToWorker);
+    },
   });
   const calls = callHandlers(pipeline, logger);
-  port.on('message', (message: ToWorker) => {
+  const dispatch = (message: ToWorker): void => {
     if (message.kind === 'durable') pipeline.eventLog.advance(message.tails);
     else if (message.kind === 'call') answer(port, message.id, calls[message.name] as (args: unknown) => Promise<unknown>, message.args);
     else if (message.kind === 'notify')
@@ -37,7 +46,9 @@ async function run(port: MessagePort, data: StoreWorkerData): Promise<void> {
         .stop()
         .catch((error: unknown) => logger.error('stopping the store failed', error))
         .finally(() => post({ kind: 'stopped' }));
-  });
+  };
+  inbox.dispatch = dispatch;
+  port.on('message', dispatch);
   await pipeline.start();
   const checkpoints = await pipeline.store.checkpoints.list('');
   post({ kind: 'ready', routes: pipeline.routes.map(wireRoute), checkpoints: [...checkpoints] });

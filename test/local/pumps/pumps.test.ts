@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventLog } from '../../../local/eventlog';
+import { EventLog, EventLogMirror, type PartitionState } from '../../../local/eventlog';
 import { createLogger } from '../../../local/log';
 import { LogConsumer, type LogBatch } from '../../../local/pumps/logConsumer';
 import { type LocalStore, openLocalStore } from '../../../local/store';
@@ -59,6 +59,35 @@ describe('LogConsumer', () => {
     expect((await store.metrics.read()).stored).toBe(10);
     expect(await store.checkpoints.get('eventlog/test/0')).toBe(log.endSequence(0));
     expect(await store.checkpoints.get('eventlog/test/1')).toBe(log.endSequence(1));
+  });
+
+  it('takes the durable notices waiting for its thread before a read, so one batch holds every acknowledged record', async () => {
+    // Notices posted to a busy thread wait undelivered, as a worker's messages do while its pumps keep it busy.
+    const undelivered: { partition: number; tail: PartitionState }[][] = [];
+    const mirror: EventLogMirror = new EventLogMirror(log.state(), undefined, () => {
+      for (const notice of undelivered.splice(0)) mirror.advance(notice);
+    });
+    log.onDurable((partitions) => undelivered.push(partitions.map((partition) => ({ partition, tail: log.tail(partition) }))));
+    for (let index = 0; index < 10; index += 2)
+      await log.append([0, 1].map((offset) => ({ key: '1', body: Buffer.from(String(index + offset)) })));
+    expect(mirror.endSequence(log.partitionOf('1'))).toBe(0);
+    const batches: string[][] = [];
+    const pump = new LogConsumer({
+      name: 'test',
+      log: mirror,
+      database: store.database,
+      checkpoints: store.checkpoints,
+      batchSize: 100,
+      logger: quiet,
+      handle: (batch) => Promise.resolve(void batches.push(batch.records.map((record) => record.body.toString()))),
+      idlePollMs: 20,
+    });
+    pump.start();
+    await until(() => batches.flat().length === 10);
+    await pump.stop();
+
+    expect(batches).toEqual([Array.from({ length: 10 }, (_, index) => String(index))]);
+    expect(undelivered).toEqual([]);
   });
 
   it('retries a failing batch without skipping it, and its failed attempts leave no trace', async () => {
