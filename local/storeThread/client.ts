@@ -98,12 +98,10 @@ export class StoreThread {
   forward(route: string): FunctionHttpHandler {
     return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
       const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : new Uint8Array(await request.arrayBuffer());
-      const headers: Record<string, string> = {};
-      request.headers.forEach((value, name) => (headers[name] = value));
       const wire = {
         method: request.method,
         url: request.url,
-        headers,
+        headers: Object.fromEntries(request.headers),
         params: { ...request.params },
         body,
         invocationId: context.invocationId,

@@ -99,9 +99,7 @@ async function invoke(route: FunctionRoute, wire: WireRequest, logger: Logger): 
     triggerMetadata: {},
   });
   const response = new HttpResponse(await route.handler(request, context));
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, name) => (headers[name] = value));
-  return { status: response.status, headers, body: new Uint8Array(await response.arrayBuffer()) };
+  return { status: response.status, headers: Object.fromEntries(response.headers), body: new Uint8Array(await response.arrayBuffer()) };
 }
 
 function wireRoute(route: FunctionRoute): WireRoute {

@@ -41,9 +41,8 @@ export async function refreshRows(deps: RefreshRowsDeps): Promise<RefreshRowsSum
     ...(deps.settledMs !== undefined && { updatedBefore: new Date(settledBefore).toISOString() }),
     ...(deps.fromCache && { fromCache: true }),
   };
-  const due = (await deps.rows.due(filter)).filter(
-    ({ state }) => isRetained(state.window, nowMs, retention) && Date.parse(state.updatedAt) <= settledBefore,
-  );
+  // The store applies `updatedBefore`; expired hours are left to the purge or the TTL.
+  const due = (await deps.rows.due(filter)).filter(({ state }) => isRetained(state.window, nowMs, retention));
   let written = 0;
   let moved = 0;
   const writeOne = async (entry: DueRows): Promise<void> => {

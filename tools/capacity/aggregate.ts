@@ -94,7 +94,7 @@ export function modelAggregate(inputs: CapacityInputs, load: Load, tally: TallyM
   const pointReadRu = documentedRu('read', counterKb);
   // Cold reads: each hour's new counters, every live counter after a restart, and each lost race.
   const liveCounters = inputs.locations * (2 + inputs.lateHours);
-  const readsPerSecond = (inputs.locations + ru.aggregateRestartsPerHour * liveCounters) / 3600 + commitsPerSecond * retryShare;
+  const readsPerSecond = (inputs.locations + ru.workerRestartsPerHour * liveCounters) / 3600 + commitsPerSecond * retryShare;
   const ruCommits = commitRequestsPerSecond * commit.ruPerRequest;
   return {
     leases,

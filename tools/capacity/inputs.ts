@@ -71,7 +71,7 @@ export interface RuAssumptions {
   /** A patch operation's base charge per operation ("Understand request unit consumption", patch example). */
   readonly patchBaseRuPerOperation: number;
   /** Restarts of a tally or aggregate worker per hour: each empties its cache of cursors or counters (assumption). */
-  readonly aggregateRestartsPerHour: number;
+  readonly workerRestartsPerHour: number;
   /** Share of aggregate batches redelivered (their counters unchanged, so not committed). Assumption. */
   readonly redeliveredShare: number;
 }
@@ -90,7 +90,7 @@ export const DEFAULT_RU_ASSUMPTIONS: RuAssumptions = {
   provisionTtlDeletes: false,
   commitWindowSeconds: 0.03,
   patchBaseRuPerOperation: 0.4,
-  aggregateRestartsPerHour: 1,
+  workerRestartsPerHour: 1,
   redeliveredShare: 0.01,
 };
 

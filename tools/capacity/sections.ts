@@ -240,7 +240,7 @@ function aggregateSection({ inputs, aggregate, rows }: Stages): Section {
         name: 'counter reads',
         value: aggregate.readsPerSecond,
         unit: 'reads/s',
-        basis: `cache misses only: new hour counters, ${inputs.ru.aggregateRestartsPerHour} worker restart(s) per hour (assumption) and lost races; a read before every commit would cost ${fmt(aggregate.ruSavedByCache)} RU/s`,
+        basis: `cache misses only: new hour counters, ${inputs.ru.workerRestartsPerHour} worker restart(s) per hour (assumption) and lost races; a read before every commit would cost ${fmt(aggregate.ruSavedByCache)} RU/s`,
       },
       {
         name: 'etag retries',

@@ -79,13 +79,13 @@ export function modelTally(inputs: CapacityInputs, load: Load, dedup: DedupModel
   const batchRu = createRu + cursorReplaceRu;
   // The worker keeps the cursor it wrote (one writer per dedup partition): a cursor is read only when
   // a restart has emptied that cache. The code records those reads and the batches as tally_append.
-  const cursorReadsPerSecond = (inputs.dedupPartitions * ru.aggregateRestartsPerHour) / 3600;
+  const cursorReadsPerSecond = (inputs.dedupPartitions * ru.workerRestartsPerHour) / 3600;
   const appendRequestsPerSecond = talliesPerSecond + cursorReadsPerSecond;
   const append = chargeOf(
     inputs,
     'tally_append',
     (talliesPerSecond * batchRu + cursorReadsPerSecond * cursorReadRu) / Math.max(appendRequestsPerSecond, 1e-12),
-    `a transactional batch per tally (charge = sum of its operations): the ${fmt(kb, 1)} KB tally's create (${fmt(createRu, 2)}, documented write interpolated) and the cursor's conditional replace (${fmt(cursorReplaceRu, 2)}, about 2× an insert); plus ${fmt(cursorReadsPerSecond, 3)} point reads/s of a ${cursorBytes} B cursor (${fmt(cursorReadRu, 2)}) after ${ru.aggregateRestartsPerHour} worker restart(s) per hour (the worker keeps the cursor it wrote), averaged`,
+    `a transactional batch per tally (charge = sum of its operations): the ${fmt(kb, 1)} KB tally's create (${fmt(createRu, 2)}, documented write interpolated) and the cursor's conditional replace (${fmt(cursorReplaceRu, 2)}, about 2× an insert); plus ${fmt(cursorReadsPerSecond, 3)} point reads/s of a ${cursorBytes} B cursor (${fmt(cursorReadRu, 2)}) after ${ru.workerRestartsPerHour} worker restart(s) per hour (the worker keeps the cursor it wrote), averaged`,
   );
   const feedRead = chargeOf(
     inputs,
