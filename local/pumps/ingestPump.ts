@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
+import { isoInstant } from '../../shared/domain/windows';
 import type { LogRecord } from '../eventlog/record';
 import { invocationLogHandler, type Logger } from '../log';
 import type { LogBatch } from './logConsumer';
@@ -17,7 +18,7 @@ export function eventHubTriggerMetadata(partition: number, records: readonly Log
     partitionContext: { ...LOCAL_EVENT_HUB, partitionId: String(partition) },
     sequenceNumberArray: records.map((record) => record.sequenceNumber),
     offsetArray: records.map((record) => String(record.offset)),
-    enqueuedTimeUtcArray: records.map((record) => new Date(record.enqueuedTimeMs).toISOString()),
+    enqueuedTimeUtcArray: records.map((record) => isoInstant(record.enqueuedTimeMs)),
     partitionKeyArray: records.map((record) => record.key),
     propertiesArray: records.map(() => ({})),
   };

@@ -61,6 +61,12 @@ export const HEADER_TYPE = Type.forSchema({
 const HEADER_META = { 'avro.schema': Buffer.from(JSON.stringify(CAPTURE_SCHEMA)), 'avro.codec': Buffer.from(CAPTURE_CODEC) };
 /** Uncompressed bytes per block, as avsc's BlockEncoder cuts them (its default). */
 const BLOCK_BYTES = 65_536;
+/**
+ * Blocks are deflated at zlib's fastest level: the archive is written for every event, read only for
+ * recovery, and level 1 costs well under half the CPU of the default level for a few per cent more bytes
+ * (docs/performance.md). Readers inflate any level alike.
+ */
+const CAPTURE_DEFLATE_LEVEL = zlib.constants.Z_BEST_SPEED;
 const deflateRaw = promisify(zlib.deflateRaw);
 
 /**
@@ -126,7 +132,7 @@ export class CaptureBlocks {
       this.count > 0 && this.current
         ? [...this.sealed, { bytes: this.current.subarray(0, this.position), count: this.count }]
         : this.sealed;
-    const compressed = await Promise.all(blocks.map((block) => deflateRaw(block.bytes)));
+    const compressed = await Promise.all(blocks.map((block) => deflateRaw(block.bytes, { level: CAPTURE_DEFLATE_LEVEL })));
     const parts: Buffer[] = [HEADER_TYPE.toBuffer({ magic: MAGIC, meta: HEADER_META, sync: syncBuffer })];
     blocks.forEach((block, index) => {
       const data = compressed[index] as Buffer;

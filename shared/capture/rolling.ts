@@ -1,3 +1,4 @@
+import { isoInstant } from '../domain/windows';
 import { CaptureBlocks, type EncodeOptions } from './codec';
 
 /**
@@ -52,7 +53,7 @@ export class CaptureWindow {
     this.blocks.append({
       sequenceNumber: event.sequenceNumber,
       offset: event.sequenceNumber,
-      enqueuedTimeUtc: new Date(event.enqueuedMs).toISOString(),
+      enqueuedTimeUtc: isoInstant(event.enqueuedMs),
       systemProperties: NO_PROPERTIES,
       properties: NO_PROPERTIES,
       body: event.body,

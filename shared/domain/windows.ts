@@ -25,6 +25,21 @@ export function hourKeyOf(timestampMs: number): HourKey {
   return cachedHourKey;
 }
 
+let cachedInstantMs = Number.NaN;
+let cachedInstant = '';
+
+/**
+ * An instant as ISO 8601 UTC text. Records stamped by one group commit share their millisecond, and
+ * formatting a date is costly on a per-record path, so the last answer is kept.
+ */
+export function isoInstant(ms: number): string {
+  if (ms !== cachedInstantMs) {
+    cachedInstant = new Date(ms).toISOString();
+    cachedInstantMs = ms;
+  }
+  return cachedInstant;
+}
+
 export function hourStartMs(hour: HourKey): number {
   return Date.parse(`${hour}:00:00.000Z`);
 }

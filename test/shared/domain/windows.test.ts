@@ -3,6 +3,7 @@ import {
   hourKeyOf,
   hourStartMs,
   isHourKey,
+  isoInstant,
   MAX_LAST_HOURS,
   parseWindow,
   windowBounds,
@@ -78,5 +79,17 @@ describe('bucketsOf and windowBounds', () => {
     });
     expect(bucketsOf({ kind: 'all' }, NOW)).toEqual({ kind: 'all' });
     expect(windowBounds({ kind: 'all' }, NOW)).toEqual({ start: null, end: null });
+  });
+});
+
+describe('isoInstant', () => {
+  it('formats each instant as toISOString does, also when instants alternate', () => {
+    const instants = [0, 1_796_354_123_456, 1_796_354_123_456, 1_796_354_123_457, 0, -1, 253_402_300_799_999];
+    expect(instants.map(isoInstant)).toEqual(instants.map((ms) => new Date(ms).toISOString()));
+  });
+
+  it('refuses an instant that is not a date, as toISOString does', () => {
+    expect(() => isoInstant(Number.NaN)).toThrow(RangeError);
+    expect(isoInstant(5)).toBe('1970-01-01T00:00:00.005Z');
   });
 });
